@@ -1,0 +1,5 @@
+export { configFromEnv, configFromOptions } from './load.ts'
+export { ConfigError, formatConfigIssues } from './format.ts'
+export { CONFIG_VARIABLES, type ConfigVariable } from './variables.ts'
+export { LOG_LEVELS, type Config, type GatewayOptions } from './schema.ts'
+export type { ConfigIssue, ConfigResult } from './issues.ts'

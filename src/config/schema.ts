@@ -1,0 +1,132 @@
+import * as v from 'valibot'
+
+// Each field is one pipe ending in `v.description(...)`: that text is the `expected` of any
+// issue on the field, whichever check failed, so a user sees one sentence per variable.
+
+/** Node and Bun clamp a timer delay above 2^31 - 1 ms to 1 ms, so a larger interval would spin. */
+const MAX_TIMER_MS = 2_147_483_647
+
+const integer = (min: number, max: number, unit = '') =>
+  v.pipe(
+    v.number(),
+    v.safeInteger(),
+    v.minValue(min),
+    v.maxValue(max),
+    v.description(`an integer from ${min} to ${max}${unit}`),
+  )
+
+const milliseconds = (min: number) => integer(min, MAX_TIMER_MS, ' (milliseconds)')
+
+const text = (minLength: number, expected: string) =>
+  v.pipe(v.string(), v.minLength(minLength), v.description(expected))
+
+const nonEmpty = text(1, 'a non-empty string')
+
+/** RFC 1123 host label: letters, digits, inner hyphens, at most 63 characters. */
+const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/
+
+function isDnsName(name: string): boolean {
+  return name.length <= 253 && name.split('.').every((label) => DNS_LABEL.test(label))
+}
+
+/** `Tunnels.Example.COM.` → `tunnels.example.com`: Host headers are compared lower-case, without the root dot. */
+const dnsName = v.pipe(
+  v.string(),
+  v.toLowerCase(),
+  v.transform((name: string) => (name.endsWith('.') ? name.slice(0, -1) : name)),
+  v.check(isDnsName),
+  v.description('a DNS name such as tunnels.example.com (labels of a-z, 0-9 and inner hyphens, no leading dot)'),
+)
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const { protocol } = new URL(value)
+    return protocol === 'http:' || protocol === 'https:'
+  } catch {
+    return false
+  }
+}
+
+const httpUrl = v.pipe(v.string(), v.check(isHttpUrl), v.description('an http:// or https:// URL'))
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
+
+const logLevel = v.pipe(v.picklist(LOG_LEVELS), v.description(`one of ${LOG_LEVELS.join(', ')}`))
+
+const flag = v.pipe(v.boolean(), v.description('true or false'))
+
+/**
+ * An optional field with no default. The default `() => undefined` (rather than none) makes
+ * valibot emit the key with `undefined`, and types it as a required `T | undefined` key, so every
+ * Config has every key.
+ */
+const unset = <const S extends v.GenericSchema>(schema: S) =>
+  v.optional(schema, (): undefined => undefined)
+
+/** Field schemas, defaults included. The keys are the option names (the env names live in variables.ts). */
+export const configEntries = {
+  port: v.optional(integer(0, 65535), 8080),
+  host: v.optional(nonEmpty, '0.0.0.0'),
+  sshPort: unset(integer(0, 65535)),
+  dataDir: v.optional(nonEmpty, './.burrow'),
+  secret: unset(text(32, 'at least 32 characters')),
+  adminToken: unset(text(16, 'at least 16 characters')),
+  baseDomain: unset(dnsName),
+  maxConnectionsPerUser: v.optional(integer(1, 1000), 3),
+  sshMaxChannels: v.optional(integer(1, 1000), 10),
+  maxIdleTime: v.optional(milliseconds(1000), 300_000),
+  cleanupInterval: v.optional(milliseconds(10), 30_000),
+  sshKeepaliveInterval: v.optional(milliseconds(10), 60_000),
+  shutdownGracePeriod: v.optional(milliseconds(0), 30_000),
+  queueMaxWaiting: v.optional(integer(0, 100_000), 100),
+  queueTimeout: v.optional(milliseconds(0), 10_000),
+  upstreamHeadTimeout: v.optional(milliseconds(1), 30_000),
+  upstreamIdleTimeout: v.optional(milliseconds(0), 300_000),
+  logLevel: v.optional(logLevel, 'info'),
+  metricsPublic: v.optional(flag, false),
+  jwksUrl: unset(httpUrl),
+  jwtIssuer: unset(nonEmpty),
+  jwtAudience: unset(nonEmpty),
+}
+
+export type ConfigKey = keyof typeof configEntries
+
+export const CONFIG_KEYS = Object.keys(configEntries) as ConfigKey[]
+
+/** Whether `key` names a Config field (narrows strings from issue paths and env tables). */
+export function isConfigKey(key: unknown): key is ConfigKey {
+  return typeof key === 'string' && Object.hasOwn(configEntries, key)
+}
+
+/** Human text for what `key` accepts, e.g. `an integer from 1 to 1000`. */
+export function expectedFor(key: ConfigKey): string {
+  return v.getDescription(configEntries[key].wrapped) ?? 'a valid value'
+}
+
+/** The default of `key` (undefined when the field is off unless set). */
+export function defaultOf(key: ConfigKey): Config[ConfigKey] {
+  return v.getDefault(configEntries[key])
+}
+
+/** Error text of the cross-field check below; it is the issue's `expected`, not a description. */
+export const SSH_PORT_CLASH = 'a port other than the HTTP port'
+
+/** The whole configuration: field checks, then checks that span fields. */
+export const ConfigSchema = v.pipe(
+  v.object(configEntries),
+  // Both listeners bind the same host; the same non-zero port would fail with EADDRINUSE at start.
+  v.forward(
+    v.partialCheck(
+      [['port'], ['sshPort']],
+      ({ port, sshPort }) => sshPort === undefined || sshPort === 0 || sshPort !== port,
+      SSH_PORT_CLASH,
+    ),
+    ['sshPort'],
+  ),
+)
+
+/** The gateway's configuration with defaults applied; optional fields are present as `undefined`. */
+export type Config = Readonly<v.InferOutput<typeof ConfigSchema>>
+
+/** What `createGateway(options)` takes: any subset of Config, e.g. `{ port: 0, dataDir: tmp }`. */
+export type GatewayOptions = Partial<Config>

@@ -1,0 +1,96 @@
+import { CONFIG_KEYS, defaultOf, type ConfigKey } from './schema.ts'
+
+/** How an env string becomes the option's typed value (see env.ts). */
+export type EnvKind = 'integer' | 'boolean' | 'keyword' | 'text'
+
+interface VariableSpec {
+  readonly env: string
+  readonly kind: EnvKind
+  readonly meaning: string
+  /** What happens when unset, for fields without a default value. */
+  readonly unset?: string
+  /** Never echo the value back in an issue: it is a credential. */
+  readonly sensitive?: true
+}
+
+/** One entry per Config key (the compiler checks coverage), in the order they are documented. */
+export const VARIABLE_SPECS: { readonly [K in ConfigKey]: VariableSpec } = {
+  port: { env: 'PORT', kind: 'integer', meaning: 'HTTP listen port (0 picks a free port)' },
+  host: { env: 'HOST', kind: 'text', meaning: 'HTTP listen address' },
+  sshPort: {
+    env: 'SSH_PORT',
+    kind: 'integer',
+    meaning: 'optional raw TCP SSH listener for stock `ssh -R`',
+    unset: 'unset (off)',
+  },
+  dataDir: { env: 'BURROW_DATA_DIR', kind: 'text', meaning: 'host key, secret, admin token (created 0600 on first start)' },
+  secret: {
+    env: 'BURROW_SECRET',
+    kind: 'text',
+    meaning: 'HS256 key for tokens (at least 32 characters)',
+    unset: 'generated in data dir',
+    sensitive: true,
+  },
+  adminToken: {
+    env: 'BURROW_ADMIN_TOKEN',
+    kind: 'text',
+    meaning: 'bearer token for /admin/* (at least 16 characters)',
+    unset: 'generated in data dir',
+    sensitive: true,
+  },
+  baseDomain: {
+    env: 'BURROW_BASE_DOMAIN',
+    kind: 'text',
+    meaning: 'if set, <tunnel>.<domain> Host routing as well as /t/<tunnel>/',
+  },
+  maxConnectionsPerUser: { env: 'MAX_CONNECTIONS_PER_USER', kind: 'integer', meaning: 'pool limit per user' },
+  sshMaxChannels: { env: 'SSH_MAX_CHANNELS', kind: 'integer', meaning: 'channels per connection' },
+  maxIdleTime: { env: 'MAX_IDLE_TIME', kind: 'integer', meaning: 'ms before a surplus idle connection is retired' },
+  cleanupInterval: { env: 'CLEANUP_INTERVAL', kind: 'integer', meaning: 'ms between sweeps' },
+  sshKeepaliveInterval: {
+    env: 'SSH_KEEPALIVE_INTERVAL',
+    kind: 'integer',
+    meaning: 'ms between keep-alives; dead after 3 missed',
+  },
+  shutdownGracePeriod: { env: 'SHUTDOWN_GRACE_PERIOD', kind: 'integer', meaning: 'ms to drain in-flight requests' },
+  queueMaxWaiting: { env: 'QUEUE_MAX_WAITING', kind: 'integer', meaning: 'requests a saturated tunnel may queue per user' },
+  queueTimeout: { env: 'QUEUE_TIMEOUT', kind: 'integer', meaning: 'ms a queued request waits before 503' },
+  upstreamHeadTimeout: {
+    env: 'UPSTREAM_HEAD_TIMEOUT',
+    kind: 'integer',
+    meaning: "ms allowed for the local service's response head (504 after)",
+  },
+  upstreamIdleTimeout: {
+    env: 'UPSTREAM_IDLE_TIMEOUT',
+    kind: 'integer',
+    meaning: 'ms of silence allowed on a streaming response (0 = never)',
+  },
+  logLevel: { env: 'LOG_LEVEL', kind: 'keyword', meaning: 'least severe level logged: debug, info, warn, error' },
+  metricsPublic: { env: 'METRICS_PUBLIC', kind: 'boolean', meaning: 'serve /metrics without the admin token (1/0/true/false)' },
+  jwksUrl: { env: 'BURROW_JWKS_URL', kind: 'text', meaning: 'JWKS URL for verifying externally issued tokens' },
+  jwtIssuer: { env: 'BURROW_JWT_ISSUER', kind: 'text', meaning: 'if set, tokens must carry this `iss` claim' },
+  jwtAudience: { env: 'BURROW_JWT_AUDIENCE', kind: 'text', meaning: 'if set, tokens must carry this `aud` claim' },
+}
+
+/** One row of the variables table. */
+export interface ConfigVariable {
+  readonly env: string
+  readonly option: ConfigKey
+  readonly default: string
+  readonly meaning: string
+}
+
+/**
+ * Every variable with its option name, default and meaning, for the README and `burrow serve --help`.
+ * @example CONFIG_VARIABLES.find((row) => row.env === 'PORT') // { env: 'PORT', option: 'port', default: '8080', … }
+ */
+export const CONFIG_VARIABLES: readonly ConfigVariable[] = CONFIG_KEYS.map((option) => {
+  const { env, meaning, unset = 'unset' } = VARIABLE_SPECS[option]
+  const value = defaultOf(option)
+  return { env, option, default: value === undefined ? unset : String(value), meaning }
+})
+
+/** Env name of an option, e.g. `maxIdleTime` → `MAX_IDLE_TIME`. */
+export function envNameOf(key: ConfigKey): string {
+  return VARIABLE_SPECS[key].env
+}
