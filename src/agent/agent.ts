@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto'
+import { createLogger, type Logger } from '../log/logger.ts'
+import { backoffDelay } from './backoff.ts'
+import { dialOnce } from './dial-once.ts'
+import { parseTarget } from './local-target.ts'
+import { tokenSubject } from './token-subject.ts'
+
+export interface AgentOptions {
+  /** Gateway base URL (`https://host`, `wss://host/prefix`); `/tunnel` is appended. */
+  readonly server: string
+  readonly token: string
+  /** The local service, e.g. `http://127.0.0.1:11434`. */
+  readonly to: string
+  /** Parallel connections, 1..3 (default 1). */
+  readonly connections?: number
+  readonly isPublic?: boolean
+  /** Expected gateway host key (`SHA256:…`); a mismatch is refused. */
+  readonly fingerprint?: string
+  /** SSH keep-alive towards the gateway, ms (default 60000). */
+  readonly keepaliveInterval?: number
+  readonly agentId?: string
+  readonly logger?: Logger
+  /** Called whenever the status changes (for a status line). */
+  readonly onStatus?: (status: AgentStatus) => void
+}
+
+export interface AgentStatus {
+  readonly connected: number
+  readonly wanted: number
+  /** ms until the next reconnect attempt, when one is pending. */
+  readonly retryInMs: number | undefined
+  readonly lastError: string | undefined
+  readonly served: number
+  readonly fingerprint: string | undefined
+}
+
+/** A running agent. `done` resolves when it stops: `ok` false with the reason if it gave up. */
+export interface Agent {
+  readonly done: Promise<{ ok: boolean; message: string }>
+  status(): AgentStatus
+  stop(): void
+}
+
+/** Turn `--server` into the WebSocket URL of its `/tunnel` route. */
+export function tunnelUrl(server: string): string {
+  const url = new URL(server)
+  if (url.protocol === 'http:') url.protocol = 'ws:'
+  else if (url.protocol === 'https:') url.protocol = 'wss:'
+  else if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error(`Cannot use --server ${server}: expected an http(s) or ws(s) URL`)
+  url.pathname = url.pathname.replace(/\/+$/, '') + '/tunnel'
+  return url.toString()
+}
+
+/** Start an agent: N connection loops, each reconnecting with backoff and full jitter. Example: `createAgent({ server, token, to: 'http://127.0.0.1:3000' })`. */
+export function createAgent(options: AgentOptions): Agent {
+  const target = parseTarget(options.to)
+  if (target === undefined) throw new Error(`Cannot use --to ${options.to}: expected http://HOST:PORT`)
+  const user = tokenSubject(options.token)
+  if (user === undefined) throw new Error('Cannot use --token: it is not a Burrow token (no subject)')
+  const url = tunnelUrl(options.server)
+  const wanted = options.connections ?? 1
+  if (!Number.isInteger(wanted) || wanted < 1 || wanted > 3) throw new Error(`Cannot use --connections ${wanted}: expected 1, 2 or 3`)
+  const log = options.logger ?? createLogger('info')
+  const agentId = options.agentId ?? randomBytes(9).toString('base64url')
+  const abort = new AbortController()
+  const up = new Set<number>()
+  let served = 0
+  let retryAt: number | undefined
+  let lastError: string | undefined
+  let fingerprint: string | undefined
+  const status = (): AgentStatus => ({
+    connected: up.size,
+    wanted,
+    retryInMs: retryAt === undefined ? undefined : Math.max(0, retryAt - Date.now()),
+    lastError,
+    served,
+    fingerprint,
+  })
+  const changed = () => options.onStatus?.(status())
+
+  let resolveDone!: (r: { ok: boolean; message: string }) => void
+  const done = new Promise<{ ok: boolean; message: string }>((r) => (resolveDone = r))
+  let fatal: string | undefined
+
+  async function loop(slot: number): Promise<void> {
+    let attempt = 0
+    while (!abort.signal.aborted) {
+      const outcome = await dialOnce({
+        url,
+        token: options.token,
+        user: user!,
+        agentId,
+        isPublic: options.isPublic ?? false,
+        target: target!,
+        fingerprint: options.fingerprint,
+        keepaliveInterval: options.keepaliveInterval ?? 60_000,
+        log,
+        signal: abort.signal,
+        onUp: (fp) => {
+          fingerprint = fp
+          up.add(slot)
+          attempt = 0
+          retryAt = undefined
+          log.info('agent_tunnel_up', { slot, fingerprint: fp })
+          changed()
+        },
+        onServed: () => {
+          served++
+          changed()
+        },
+      })
+      up.delete(slot)
+      if (abort.signal.aborted) break
+      if (outcome.kind === 'fatal') {
+        fatal = outcome.message
+        abort.abort()
+        break
+      }
+      lastError = outcome.message
+      if (outcome.wasUp) attempt = 0
+      const delay = backoffDelay(attempt++)
+      retryAt = Date.now() + delay
+      log.info('agent_reconnecting', { slot, inMs: delay, reason: outcome.message })
+      changed()
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, delay)
+        abort.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true })
+      })
+      retryAt = undefined
+    }
+  }
+
+  Promise.all(Array.from({ length: wanted }, (_, i) => loop(i))).then(() =>
+    resolveDone(fatal === undefined ? { ok: true, message: 'stopped' } : { ok: false, message: fatal }),
+  )
+  return {
+    done,
+    status,
+    stop: () => abort.abort(),
+  }
+}

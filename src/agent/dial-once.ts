@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto'
+import { Client, type ClientChannel } from 'ssh2'
+import WebSocket from 'ws'
+import type { Logger } from '../log/logger.ts'
+import { SSH_ALGORITHMS } from '../transport/ssh-algorithms.ts'
+import { WsDuplex } from '../transport/ws-duplex.ts'
+import { dialTarget, type LocalTarget } from './local-target.ts'
+
+export interface DialOptions {
+  readonly url: string
+  readonly token: string
+  readonly user: string
+  readonly agentId: string
+  readonly isPublic: boolean
+  readonly target: LocalTarget
+  readonly fingerprint: string | undefined
+  readonly keepaliveInterval: number
+  readonly log: Logger
+  readonly signal: AbortSignal
+  /** The tunnel is registered and serving. */
+  onUp(fingerprint: string): void
+  /** One forwarded request stream finished. */
+  onServed(): void
+}
+
+/** How one connection ended: `fatal` stops the agent (retrying cannot help), `retry` reconnects. */
+export type DialOutcome = { kind: 'fatal'; message: string } | { kind: 'retry'; message: string; wasUp: boolean }
+
+/** SHA256 fingerprint of an SSH public key blob, as OpenSSH prints it. */
+export function fingerprintOfBlob(blob: Buffer): string {
+  return 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')
+}
+
+function normaliseFingerprint(f: string): string {
+  return f.startsWith('SHA256:') ? f : `SHA256:${f}`
+}
+
+/** One agent connection: WebSocket → SSH → `tcpip-forward`, until it ends. */
+export function dialOnce(o: DialOptions): Promise<DialOutcome> {
+  return new Promise<DialOutcome>((resolve) => {
+    let settled = false
+    let up = false
+    let seenFingerprint = ''
+    let hostKeyMismatch: string | undefined
+    const finish = (outcome: DialOutcome) => {
+      if (settled) return
+      settled = true
+      o.signal.removeEventListener('abort', onAbort)
+      ssh.end()
+      duplex.destroy()
+      resolve(outcome)
+    }
+    const ws = new WebSocket(o.url, {
+      headers: {
+        authorization: `Bearer ${o.token}`,
+        'x-burrow-agent-id': o.agentId,
+        ...(o.isPublic ? { 'x-burrow-public': '1' } : {}),
+      },
+      perMessageDeflate: false,
+      handshakeTimeout: 20_000,
+    })
+    ws.binaryType = 'nodebuffer'
+    const duplex = new WsDuplex({
+      send: (bytes) => ws.send(bytes, { binary: true }),
+      close: (code, reason) => ws.close(code, reason),
+      bufferedAmount: () => ws.bufferedAmount,
+    })
+    // Listen before 'open': the gateway's SSH ident can arrive in the same tick.
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) duplex.receive(data)
+    })
+    ws.on('unexpected-response', (_req, res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => {
+        let detail = Buffer.concat(chunks).toString('utf8').slice(0, 300)
+        try {
+          detail = JSON.parse(detail).error.message ?? detail
+        } catch {}
+        const status = res.statusCode ?? 0
+        if (status === 401 || status === 403) finish({ kind: 'fatal', message: `the gateway rejected the token (${status}): ${detail}` })
+        else finish({ kind: 'retry', message: `the gateway answered ${status}: ${detail}`, wasUp: false })
+      })
+      res.on('error', () => finish({ kind: 'retry', message: `the gateway answered ${res.statusCode}`, wasUp: false }))
+    })
+    ws.on('error', (err: Error) => finish({ kind: 'retry', message: `cannot reach the gateway: ${err.message}`, wasUp: up }))
+    ws.on('close', (code: number, reason: Buffer) => {
+      duplex.remoteClosed()
+      const why = reason.toString('utf8') || `WebSocket closed (${code})`
+      finish({ kind: 'retry', message: code === 1008 ? `refused by the gateway: ${why}` : why, wasUp: up })
+    })
+
+    const ssh = new Client()
+    ssh.on('error', (err: Error) => {
+      if (hostKeyMismatch !== undefined) finish({ kind: 'fatal', message: hostKeyMismatch })
+      else o.log.debug('agent_ssh_error', { message: err.message })
+    })
+    ssh.on('close', () => finish({ kind: 'retry', message: 'SSH session closed', wasUp: up }))
+    ssh.on('ready', () => {
+      ssh.forwardIn('localhost', 80, (err) => {
+        // A refusal's reason follows in the WebSocket close frame (e.g. the user connection limit).
+        if (err) return
+        up = true
+        o.onUp(seenFingerprint)
+      })
+    })
+    ssh.on('tcp connection', (_info, accept, reject) => {
+      dialTarget(o.target).then(
+        (socket) => {
+          const channel: ClientChannel = accept()
+          socket.pipe(channel).pipe(socket)
+          const done = () => {
+            socket.destroy()
+            channel.destroy()
+          }
+          socket.on('error', done)
+          socket.on('close', () => channel.end())
+          channel.on('error', done)
+          channel.on('close', () => {
+            socket.destroy()
+            o.onServed()
+          })
+        },
+        (err: Error) => {
+          o.log.warn('local_target_unreachable', { target: `${o.target.host}:${o.target.port}`, message: err.message })
+          reject()
+        },
+      )
+    })
+
+    ws.on('open', () => {
+      ssh.connect({
+        sock: duplex as never,
+        username: o.user,
+        algorithms: SSH_ALGORITHMS,
+        readyTimeout: 20_000,
+        keepaliveInterval: o.keepaliveInterval,
+        keepaliveCountMax: 3,
+        hostVerifier: (key: Buffer) => {
+          seenFingerprint = fingerprintOfBlob(key)
+          if (o.fingerprint === undefined) return true
+          if (seenFingerprint === normaliseFingerprint(o.fingerprint)) return true
+          hostKeyMismatch = `the gateway's host key ${seenFingerprint} does not match --fingerprint ${normaliseFingerprint(o.fingerprint)}; refusing to connect`
+          return false
+        },
+      })
+    })
+
+    const onAbort = () => {
+      ws.close(1000, 'agent stopping')
+      finish({ kind: 'retry', message: 'stopped', wasUp: up })
+    }
+    o.signal.addEventListener('abort', onAbort, { once: true })
+  })
+}

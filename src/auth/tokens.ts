@@ -1,0 +1,63 @@
+import { SignJWT, errors, jwtVerify } from 'jose'
+
+const ALG = 'HS256'
+// Small skew for `exp`/`nbf`: clocks of agents and gateways drift a little.
+const CLOCK_TOLERANCE_S = 30
+
+/** A verified token: who it is for. */
+export interface TokenClaims {
+  readonly user: string
+}
+
+export type VerifyResult = { ok: true; claims: TokenClaims } | { ok: false; reason: string }
+
+const keyCache = new Map<string, Uint8Array>()
+function keyOf(secret: string): Uint8Array {
+  let key = keyCache.get(secret)
+  if (key === undefined) {
+    key = new TextEncoder().encode(secret)
+    keyCache.set(secret, key)
+  }
+  return key
+}
+
+/** Parse a TTL such as `30d`, `12h`, `15m`, `90s` into seconds. */
+export function parseTtl(ttl: string): number | undefined {
+  const m = /^(\d+)([smhd])$/.exec(ttl.trim())
+  if (m === null) return undefined
+  const n = Number(m[1])
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd']
+  return n > 0 ? n * unit : undefined
+}
+
+/** Sign a token for `user` (HS256, `sub` = user). Example: `await signToken(secret, 'alice', 86400)`. */
+export async function signToken(secret: string, user: string, ttlSeconds: number, now = Date.now()): Promise<string> {
+  const iat = Math.floor(now / 1000)
+  return new SignJWT({})
+    .setProtectedHeader({ alg: ALG, typ: 'JWT' })
+    .setSubject(user)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ttlSeconds)
+    .sign(keyOf(secret))
+}
+
+/** Verify a token: HS256 only (no `none`, no algorithm confusion), `exp`/`nbf` honoured. */
+export async function verifyToken(secret: string, token: string): Promise<VerifyResult> {
+  try {
+    const { payload } = await jwtVerify(token, keyOf(secret), { algorithms: [ALG], clockTolerance: CLOCK_TOLERANCE_S })
+    if (typeof payload.sub !== 'string' || payload.sub === '') return { ok: false, reason: 'token has no subject' }
+    return { ok: true, claims: { user: payload.sub } }
+  } catch (err) {
+    if (err instanceof errors.JWTExpired) return { ok: false, reason: 'token expired' }
+    if (err instanceof errors.JWSSignatureVerificationFailed) return { ok: false, reason: 'bad token signature' }
+    if (err instanceof errors.JOSEError) return { ok: false, reason: 'invalid token' }
+    throw err
+  }
+}
+
+/** The bearer token of an Authorization header value, if any. */
+export function bearerOf(header: string | undefined | null): string | undefined {
+  if (header == null) return undefined
+  const m = /^Bearer[ \t]+([^\s]+)\s*$/i.exec(header)
+  return m?.[1]
+}

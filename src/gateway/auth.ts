@@ -1,0 +1,19 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { bearerOf, verifyToken } from '../auth/tokens.ts'
+
+export type Authn = { ok: true; user: string } | { ok: false; missing: boolean; reason: string }
+
+/** Authenticate a request's bearer token against the gateway secret. */
+export async function authenticate(secret: string, authorization: string | undefined): Promise<Authn> {
+  const token = bearerOf(authorization)
+  if (token === undefined) return { ok: false, missing: true, reason: 'a bearer token is required' }
+  const verified = await verifyToken(secret, token)
+  return verified.ok ? { ok: true, user: verified.claims.user } : { ok: false, missing: false, reason: verified.reason }
+}
+
+/** Constant-time comparison of two secrets (admin token): both hashed first, so lengths leak nothing either. */
+export function safeEqual(a: string, b: string): boolean {
+  const da = createHash('sha256').update(a).digest()
+  const db = createHash('sha256').update(b).digest()
+  return timingSafeEqual(da, db)
+}

@@ -1,0 +1,185 @@
+import { Hono } from 'hono'
+import { ConfigError, configFromOptions, type Config, type GatewayOptions } from '../config/index.ts'
+import { createLogger, type Logger } from '../log/logger.ts'
+import { loadRuntime, type RuntimeGlue, type RuntimeName, type ServeHandle } from '../runtime/index.ts'
+import { SshGatewayServer } from '../transport/ssh-server.ts'
+import type { GatewayCore, GatewayResources } from './core.ts'
+import { openDataDir } from './data-dir.ts'
+import { adminRoutes } from './routes/admin.ts'
+import { healthRoutes } from './routes/health.ts'
+import { proxyRoutes, proxyToTunnel } from './routes/proxy.ts'
+import { tunnelRoute } from './routes/tunnel.ts'
+import { statusText } from './status-text.ts'
+import { TunnelRegistry } from './tunnel-registry.ts'
+
+export interface CreateGatewayOptions extends GatewayOptions {
+  /** Structured logger (default: JSON lines on stderr at `logLevel`). */
+  readonly logger?: Logger
+  /** Node only: the root app that receives upgrade requests when Burrow is mounted in a host app. */
+  readonly rootApp?: Hono<any, any, any>
+  /** Force a runtime adapter (default: detected). */
+  readonly runtime?: RuntimeName
+}
+
+/** A gateway instance: a Hono app plus the lifecycle around it. */
+export interface Gateway {
+  /** Mount with `host.route('/prefix', gw.app)`, or serve it directly with `listen()`. */
+  readonly app: Hono
+  readonly config: Config
+  /** Load the data dir (host key, secret, admin token) and the runtime adapter. Idempotent. */
+  resources(): Promise<GatewayResources>
+  /** What an embedding host passes to its server: Bun's `websocket`, Node's `injectWebSocket`. */
+  glue(): Promise<RuntimeGlue>
+  /** Start timers (sweep). No timers exist before this. */
+  start(): Promise<void>
+  /** Serve `app` on the configured host/port (and start timers). */
+  listen(): Promise<ServeHandle>
+  /** Drain: refuse new work, let in-flight requests finish within the grace period, disconnect agents, close listeners. */
+  stop(options?: { graceMs?: number }): Promise<void>
+  readonly draining: boolean
+}
+
+/**
+ * Create a gateway. No side effects: nothing is read, written, listened on or scheduled until
+ * `resources()`, `start()`, `listen()` or a first request. Example:
+ * `const gw = createGateway({ port: 0 }); const server = await gw.listen()`.
+ */
+export function createGateway(options: CreateGatewayOptions = {}): Gateway {
+  const parsed = configFromOptions(stripExtras(options))
+  if (!parsed.ok) throw new ConfigError(parsed.issues)
+  const config = parsed.config
+  const log = options.logger ?? createLogger(config.logLevel)
+  const registry = new TunnelRegistry({
+    limits: {
+      maxConnectionsPerUser: config.maxConnectionsPerUser,
+      sshMaxChannels: config.sshMaxChannels,
+      maxIdleTime: config.maxIdleTime,
+      keepaliveInterval: config.sshKeepaliveInterval,
+    },
+    queueMaxWaiting: config.queueMaxWaiting,
+    queueTimeout: config.queueTimeout,
+    log,
+  })
+  let draining = false
+  let connSeq = 0
+  let loaded: Promise<GatewayResources> | undefined
+  const app = new Hono()
+
+  const core: GatewayCore = {
+    config,
+    log,
+    registry,
+    startedAt: Date.now(),
+    isDraining: () => draining,
+    inflight: { count: 0, onIdle: undefined },
+    traffic: { requests: 0, bytesIn: 0, bytesOut: 0 },
+    nextConnId: () => `c${(++connSeq).toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+    resources: () => (loaded ??= load()),
+  }
+
+  async function load(): Promise<GatewayResources> {
+    const data = openDataDir(config.dataDir, { secret: config.secret, adminToken: config.adminToken })
+    const runtime = await loadRuntime(() => options.rootApp ?? app, options.runtime)
+    const ssh = new SshGatewayServer({
+      hostKey: data.hostKey,
+      keepaliveInterval: config.sshKeepaliveInterval,
+      log,
+      hooks: {
+        onForward: (binding, client, spec) => {
+          const r = registry.register(binding.connId, client, spec)
+          if (r.ok) return { ok: true, port: spec.bindPort === 0 ? 80 : spec.bindPort }
+          registry.get(binding.connId)?.close(r.reason, r.wsCode)
+          return { ok: false, reason: r.reason }
+        },
+        onCancelForward: () => {},
+        statusText: (binding) => statusText(core, binding.user),
+        onClose: (binding) => registry.closed(binding.connId),
+      },
+    })
+    return { data, runtime, ssh }
+  }
+
+  // Host routing first: `<tunnel>.<base domain>` reaches the tunnel with the path untouched.
+  if (config.baseDomain !== undefined) {
+    const suffix = '.' + config.baseDomain
+    app.use('*', async (c, next) => {
+      const host = (c.req.header('host') ?? '').toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '')
+      if (!host.endsWith(suffix)) return next()
+      const tunnel = host.slice(0, -suffix.length)
+      const url = new URL(c.req.url)
+      return proxyToTunnel(core, c, tunnel, url.pathname + url.search)
+    })
+  }
+  app.route('/', healthRoutes(core))
+  app.route('/', tunnelRoute(core))
+  app.route('/', adminRoutes(core))
+  app.route('/', proxyRoutes(core))
+  app.notFound((c) => c.json({ error: { code: 'bad_request', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404))
+  app.onError((err, c) => {
+    log.error('unhandled_error', { message: err.message, stack: err.stack })
+    return c.json({ error: { code: 'bad_request', message: 'internal error' } }, 500)
+  })
+
+  let sweepTimer: ReturnType<typeof setInterval> | undefined
+  let server: ServeHandle | undefined
+  let stopping: Promise<void> | undefined
+
+  const gateway: Gateway = {
+    app,
+    config,
+    resources: core.resources,
+    glue: async () => (await core.resources()).runtime.glue,
+    get draining() {
+      return draining
+    },
+    async start() {
+      await core.resources()
+      if (sweepTimer !== undefined) return
+      sweepTimer = setInterval(() => {
+        const closed = registry.sweepNow()
+        if (closed.length > 0) log.info('sweep', { closed: closed.length })
+      }, config.cleanupInterval)
+    },
+    async listen() {
+      const { runtime, data } = await core.resources()
+      await gateway.start()
+      server = await runtime.serve(app, { port: config.port, hostname: config.host })
+      log.info('listening', { host: config.host, port: server.port, runtime: runtime.name, fingerprint: data.hostKeyFingerprint })
+      return server
+    },
+    stop(opts = {}) {
+      stopping ??= drainAndStop(opts.graceMs ?? config.shutdownGracePeriod)
+      return stopping
+    },
+  }
+
+  async function drainAndStop(graceMs: number): Promise<void> {
+    draining = true
+    registry.drain()
+    log.info('draining', { inflight: core.inflight.count, graceMs })
+    if (core.inflight.count > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs)
+        core.inflight.onIdle = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    }
+    clearInterval(sweepTimer)
+    sweepTimer = undefined
+    const open = registry.list()
+    for (const conn of open) conn.close('server shutting down', 1000)
+    // Give the disconnects a moment to reach the agents before the listener goes.
+    if (open.length > 0) await new Promise((r) => setTimeout(r, 300))
+    await server?.close(true)
+    log.info('stopped', { inflight: core.inflight.count })
+  }
+
+  return gateway
+}
+
+function stripExtras(options: CreateGatewayOptions): GatewayOptions {
+  const { logger: _l, rootApp: _r, runtime: _rt, ...rest } = options
+  return rest
+}

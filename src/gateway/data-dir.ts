@@ -1,0 +1,48 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { utils as sshUtils } from 'ssh2'
+
+/** What the gateway keeps on disk, created on first start (files 0600, directory 0700). */
+export interface DataDir {
+  readonly dir: string
+  readonly hostKey: string
+  readonly hostKeyFingerprint: string
+  readonly secret: string
+  readonly adminToken: string
+  /** Where the admin token lives, or undefined when it came from config. */
+  readonly adminTokenPath: string | undefined
+}
+
+function readOrCreate(path: string, create: () => string): string {
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim()
+  const value = create()
+  // `wx`: two gateways starting on one fresh dir must not overwrite each other's key.
+  try {
+    writeFileSync(path, value + '\n', { mode: 0o600, flag: 'wx' })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(path, 'utf8').trim()
+    throw err
+  }
+  chmodSync(path, 0o600)
+  return value
+}
+
+/** SHA256 fingerprint in OpenSSH's form (`SHA256:` + unpadded base64 of the public key blob). */
+export function fingerprintOf(key: string | Buffer): string {
+  const parsed = sshUtils.parseKey(key)
+  if (parsed instanceof Error) throw new Error(`Cannot read SSH key: ${parsed.message}`)
+  const blob = parsed.getPublicSSH()
+  return 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')
+}
+
+/** Open (or initialise) the data dir; values given in config win over files. */
+export function openDataDir(dir: string, given: { secret?: string | undefined; adminToken?: string | undefined }): DataDir {
+  const abs = resolve(dir)
+  mkdirSync(abs, { recursive: true, mode: 0o700 })
+  const hostKey = readOrCreate(join(abs, 'ssh_host_ed25519_key'), () => sshUtils.generateKeyPairSync('ed25519').private)
+  const secret = given.secret ?? readOrCreate(join(abs, 'secret'), () => randomBytes(32).toString('base64url'))
+  const adminTokenPath = given.adminToken === undefined ? join(abs, 'admin_token') : undefined
+  const adminToken = given.adminToken ?? readOrCreate(adminTokenPath!, () => randomBytes(24).toString('base64url'))
+  return { dir: abs, hostKey, hostKeyFingerprint: fingerprintOf(hostKey), secret, adminToken, adminTokenPath }
+}

@@ -1,0 +1,23 @@
+/** The error vocabulary of the HTTP contract (DESIGN: "Errors"), in one place. */
+export const ERROR_STATUS = {
+  unauthorized: 401,
+  forbidden: 403,
+  tunnel_not_found: 404,
+  rate_limited: 429,
+  upstream_unreachable: 502,
+  tunnel_saturated: 503,
+  circuit_open: 503,
+  draining: 503,
+  upstream_timeout: 504,
+  bad_request: 400,
+} as const
+
+export type ErrorCode = keyof typeof ERROR_STATUS
+
+/** A JSON error response `{"error":{"code","message"}}` with the status its code maps to. */
+export function errorResponse(code: ErrorCode, message: string, headers?: Record<string, string>): Response {
+  return new Response(JSON.stringify({ error: { code, message } }), {
+    status: ERROR_STATUS[code],
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  })
+}

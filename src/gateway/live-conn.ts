@@ -1,0 +1,25 @@
+import type { Connection } from 'ssh2'
+import type { ForwardSpec } from '../transport/ssh-server.ts'
+
+export type TransportKind = 'websocket' | 'tcp'
+
+/** The shell's side of one agent connection: the sockets and counters the pure pool does not hold. */
+export interface LiveConn {
+  readonly id: string
+  readonly user: string
+  readonly agentId: string | undefined
+  readonly isPublic: boolean
+  readonly transport: TransportKind
+  readonly remoteAddress: string | undefined
+  readonly openedAt: number
+  /** Set once the agent's `tcpip-forward` is accepted: then the connection serves requests. */
+  client: Connection | undefined
+  forward: ForwardSpec | undefined
+  /** Last time any bytes arrived from the peer (a sign of life), synced into the pool by the sweep. */
+  lastByteAt: number
+  requests: number
+  bytesIn: number
+  bytesOut: number
+  /** SSH disconnect (when possible), then close the transport with `reason`. */
+  close(reason: string, wsCode?: number): void
+}

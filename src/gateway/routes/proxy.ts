@@ -1,0 +1,114 @@
+import { Hono, type Context } from 'hono'
+import { requestHeadersForUpstream } from '../../proxy/headers.ts'
+import { exchangeOverChannel } from '../../proxy/http-over-channel.ts'
+import type { ChannelOpener } from '../../proxy/channel-agent.ts'
+import { authenticate } from '../auth.ts'
+import type { GatewayCore } from '../core.ts'
+import { errorResponse } from '../errors.ts'
+
+/** Tunnel names: DNS labels (they also appear as `<tunnel>.<base domain>`). */
+export const TUNNEL_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
+const RETRY_AFTER_S = '1'
+
+/**
+ * Proxy one consumer request to `tunnel`'s agent. `upstreamPath` is the origin-form target the
+ * local service sees (prefix stripped, query kept).
+ */
+export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: string, upstreamPath: string): Promise<Response> {
+  if (core.isDraining()) return errorResponse('draining', 'the gateway is shutting down', { connection: 'close' })
+  if (!TUNNEL_NAME.test(tunnel)) return errorResponse('tunnel_not_found', `no tunnel named ${JSON.stringify(tunnel.slice(0, 80))}`)
+  const { data, runtime } = await core.resources()
+  const registry = core.registry
+  const authorization = c.req.header('authorization')
+  // Existence is only revealed to the owner (or for public tunnels): no token → 401, other user → 403.
+  if (authorization === undefined) {
+    const t = registry.tunnelOf(tunnel)
+    if (!t.exists || !t.isPublic) return errorResponse('unauthorized', `a token for ${tunnel} is required`)
+  } else {
+    const authn = await authenticate(data.secret, authorization)
+    if (!authn.ok) return errorResponse('unauthorized', authn.reason)
+    if (authn.user !== tunnel && !registry.tunnelOf(tunnel).isPublic) {
+      return errorResponse('forbidden', `this token does not grant access to tunnel ${tunnel}`)
+    }
+  }
+
+  core.inflight.count++
+  let counted = true
+  const done = () => {
+    if (!counted) return
+    counted = false
+    if (--core.inflight.count === 0) core.inflight.onIdle?.()
+  }
+  try {
+    const acquired = await registry.acquire(tunnel, c.req.raw.signal)
+    if (!acquired.ok) {
+      done()
+      return acquired.code === 'tunnel_not_found'
+        ? errorResponse('tunnel_not_found', `tunnel ${tunnel} has no agent connected`)
+        : errorResponse('tunnel_saturated', `tunnel ${tunnel} is at capacity; retry shortly`, { 'retry-after': RETRY_AFTER_S })
+    }
+    const { lease } = acquired
+    const conn = lease.conn
+    const remote = runtime.clientAddress(c)
+    const open: ChannelOpener = (cb) => {
+      const client = conn.client
+      const fwd = conn.forward
+      if (client === undefined || fwd === undefined) return cb(new Error('connection closed'))
+      try {
+        client.forwardOut(fwd.bindAddr, fwd.bindPort, remote.address ?? '127.0.0.1', remote.port ?? 0, (err, channel) =>
+          cb(err ?? undefined, channel),
+        )
+      } catch (err) {
+        cb(err as Error)
+      }
+    }
+    const url = new URL(c.req.url)
+    const headers = requestHeadersForUpstream(c.req.raw.headers, {
+      clientIp: remote.address,
+      proto: url.protocol === 'https:' ? 'https' : 'http',
+      host: c.req.header('host'),
+    })
+    const method = c.req.method
+    const hasBody = method !== 'GET' && method !== 'HEAD' && c.req.raw.body !== null
+    const result = await exchangeOverChannel(
+      open,
+      { method, path: upstreamPath, headers, body: hasBody ? c.req.raw.body : null },
+      { head: core.config.upstreamHeadTimeout, idle: core.config.upstreamIdleTimeout },
+      (end) => {
+        conn.bytesIn += end.bytesIn
+        conn.bytesOut += end.bytesOut
+        core.traffic.requests++
+        core.traffic.bytesIn += end.bytesIn
+        core.traffic.bytesOut += end.bytesOut
+        lease.release()
+        done()
+      },
+    )
+    if (!result.ok) {
+      core.log.warn('upstream_error', { conn: conn.id, user: tunnel, code: result.code, message: result.message })
+      return errorResponse(result.code, result.message)
+    }
+    return result.response
+  } catch (err) {
+    done()
+    throw err
+  }
+}
+
+/** `ANY /t/:tunnel/*`: path-based routing. */
+export function proxyRoutes(core: GatewayCore): Hono {
+  const app = new Hono()
+  const handler = (c: Context) => {
+    const tunnel = c.req.param('tunnel') ?? ''
+    const url = new URL(c.req.url)
+    // Strip everything up to and including `/t/<tunnel>` on the raw (still percent-encoded) path,
+    // so that what the local service sees is byte-for-byte what the consumer sent after it.
+    const marker = `/t/${tunnel}`
+    const at = url.pathname.indexOf(marker)
+    const rest = at < 0 ? '/' : url.pathname.slice(at + marker.length) || '/'
+    return proxyToTunnel(core, c, tunnel, (rest.startsWith('/') ? rest : '/' + rest) + url.search)
+  }
+  app.all('/t/:tunnel', handler)
+  app.all('/t/:tunnel/*', handler)
+  return app
+}

@@ -1,0 +1,103 @@
+import { Hono } from 'hono'
+import type { TunnelWSEvents } from '../../runtime/index.ts'
+import { WsDuplex } from '../../transport/ws-duplex.ts'
+import { authenticate } from '../auth.ts'
+import type { GatewayCore } from '../core.ts'
+import { errorResponse } from '../errors.ts'
+import type { LiveConn } from '../live-conn.ts'
+
+const AGENT_ID = /^[A-Za-z0-9_.-]{1,64}$/
+// How long a closing connection gets to flush its SSH disconnect before the socket is cut.
+const CLOSE_FLUSH_MS = 250
+
+/** `GET /tunnel`: authenticate the agent's bearer token, then carry SSH over binary WebSocket frames. */
+export function tunnelRoute(core: GatewayCore): Hono {
+  const app = new Hono()
+  app.get('/tunnel', async (c) => {
+    if (core.isDraining()) return errorResponse('draining', 'the gateway is shutting down; reconnect to another instance', { connection: 'close' })
+    const { data, runtime, ssh } = await core.resources()
+    // Authenticate before any upgrade: a refused agent never gets a WebSocket.
+    const authn = await authenticate(data.secret, c.req.header('authorization'))
+    if (!authn.ok) return errorResponse('unauthorized', `Cannot open a tunnel: ${authn.reason}`)
+    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
+      return errorResponse('bad_request', 'Cannot open a tunnel: expected a WebSocket upgrade')
+    }
+    const agentIdHeader = c.req.header('x-burrow-agent-id')
+    const agentId = agentIdHeader !== undefined && AGENT_ID.test(agentIdHeader) ? agentIdHeader : undefined
+    const isPublic = c.req.header('x-burrow-public') === '1'
+    const remote = runtime.clientAddress(c)
+    const id = core.nextConnId()
+    const user = authn.user
+    let duplex: WsDuplex | undefined
+    let live: LiveConn | undefined
+
+    const events: TunnelWSEvents = {
+      onOpen(_evt, ws) {
+        const raw = ws.raw as { binaryType?: string } | undefined
+        // Deno defaults to Blob, whose async reads break frame order.
+        if (runtime.name === 'deno' && raw !== undefined) raw.binaryType = 'arraybuffer'
+        duplex = new WsDuplex(
+          {
+            send: (bytes) => ws.send(bytes as Uint8Array<ArrayBuffer>),
+            close: (code, reason) => ws.close(code, reason),
+            bufferedAmount: () => runtime.bufferedAmount(ws.raw),
+          },
+          { remoteAddress: remote.address, remotePort: remote.port },
+        )
+        const d = duplex
+        live = {
+          id,
+          user,
+          agentId,
+          isPublic,
+          transport: 'websocket',
+          remoteAddress: remote.address,
+          openedAt: Date.now(),
+          client: undefined,
+          forward: undefined,
+          lastByteAt: Date.now(),
+          requests: 0,
+          bytesIn: 0,
+          bytesOut: 0,
+          close(reason, wsCode = 1000) {
+            d.setCloseReason(wsCode, reason)
+            // SSH DISCONNECT first (ssh2 ends the socket after it), then make sure the socket goes.
+            if (live?.client !== undefined) live.client.end()
+            else d.end()
+            setTimeout(() => d.destroy(), CLOSE_FLUSH_MS).unref?.()
+          },
+        }
+        core.registry.track(live)
+        core.log.info('agent_connected', { conn: id, user, agent: agentId, remote: remote.address, transport: 'websocket' })
+        ssh.inject(duplex, { connId: id, user })
+      },
+      onMessage(evt) {
+        const payload = evt.data
+        if (typeof payload === 'string') {
+          duplex?.setCloseReason(1003, 'text frames are not SSH')
+          duplex?.destroy()
+          return
+        }
+        if (live !== undefined) live.lastByteAt = Date.now()
+        if (payload instanceof ArrayBuffer || ArrayBuffer.isView(payload)) duplex?.receive(payload)
+        else {
+          duplex?.setCloseReason(1003, 'unsupported frame type')
+          duplex?.destroy()
+        }
+      },
+      onClose() {
+        duplex?.remoteClosed()
+        core.registry.closed(id)
+        core.log.info('agent_disconnected', { conn: id, user })
+      },
+      onError() {
+        duplex?.destroy()
+      },
+      onDrain() {
+        duplex?.drained()
+      },
+    }
+    return runtime.upgradeWebSocket(c, events)
+  })
+  return app
+}

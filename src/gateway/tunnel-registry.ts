@@ -1,0 +1,216 @@
+import type { Connection } from 'ssh2'
+import type { Logger } from '../log/logger.ts'
+import {
+  admit,
+  connectionsOf,
+  drainAll,
+  emptyPool,
+  pick,
+  poolStats,
+  release,
+  remove,
+  sweep,
+  touch,
+  type Closed,
+  type Limits,
+  type PoolState,
+} from '../pool/index.ts'
+import type { ForwardSpec } from '../transport/ssh-server.ts'
+import type { LiveConn } from './live-conn.ts'
+import { WaitQueue } from './wait-queue.ts'
+
+/** A request's hold on one channel slot of a connection; `release()` exactly once. */
+export interface Lease {
+  readonly conn: LiveConn
+  release(): void
+}
+
+export type AcquireResult = { ok: true; lease: Lease } | { ok: false; code: 'tunnel_not_found' | 'tunnel_saturated' }
+
+export interface RegistryOptions {
+  readonly limits: Limits
+  readonly queueMaxWaiting: number
+  readonly queueTimeout: number
+  readonly log: Logger
+  readonly now?: () => number
+}
+
+/**
+ * The imperative shell around the pure pool: it holds the current pool state and the live
+ * connections, reads the clock once per operation, and carries out what the pool decides.
+ */
+export class TunnelRegistry {
+  #state: PoolState = emptyPool()
+  readonly #live = new Map<string, LiveConn>()
+  readonly #queue: WaitQueue<Lease>
+  readonly #opts: RegistryOptions
+  readonly #now: () => number
+  #totalRequests = 0
+
+  constructor(opts: RegistryOptions) {
+    this.#opts = opts
+    this.#now = opts.now ?? Date.now
+    this.#queue = new WaitQueue(opts.queueMaxWaiting, opts.queueTimeout)
+  }
+
+  get state(): PoolState {
+    return this.#state
+  }
+
+  /** Track a transport-level connection (before SSH has registered a tunnel on it). */
+  track(conn: LiveConn): void {
+    this.#live.set(conn.id, conn)
+  }
+
+  get(id: string): LiveConn | undefined {
+    return this.#live.get(id)
+  }
+
+  /** All tracked connections. */
+  list(): LiveConn[] {
+    return [...this.#live.values()]
+  }
+
+  /** `tcpip-forward` arrived: admit the connection into the user's pool, or say why not. */
+  register(id: string, client: Connection, spec: ForwardSpec): { ok: true } | { ok: false; reason: string; wsCode: number } {
+    const conn = this.#live.get(id)
+    if (conn === undefined) return { ok: false, reason: 'unknown connection', wsCode: 1011 }
+    if (conn.forward !== undefined) {
+      // A second forward on the same connection maps to the same tunnel (see README).
+      return { ok: true }
+    }
+    const result = admit(this.#state, { id, user: conn.user, agentId: conn.agentId }, this.#now(), this.#opts.limits)
+    if (!result.ok) {
+      const reason =
+        result.error.code === 'user_connection_limit'
+          ? `user connection limit (${result.error.max})`
+          : result.error.code === 'draining'
+            ? 'server shutting down'
+            : 'duplicate connection'
+      return { ok: false, reason, wsCode: result.error.code === 'draining' ? 1001 : 1008 }
+    }
+    this.#state = result.state
+    conn.client = client
+    conn.forward = spec
+    this.#opts.log.info('tunnel_registered', { conn: id, user: conn.user, public: conn.isPublic, transport: conn.transport })
+    for (const r of result.retired) this.#closeRetired(r)
+    // Requests may be waiting for this user's capacity: a new connection brings some.
+    this.#serveWaiters(conn.user)
+    return { ok: true }
+  }
+
+  /** The connection's transport closed: it leaves the pool at once, not at the next sweep. */
+  closed(id: string): void {
+    const conn = this.#live.get(id)
+    if (conn === undefined) return
+    this.#live.delete(id)
+    this.#state = remove(this.#state, id)
+    if (conn.forward !== undefined) this.#opts.log.info('tunnel_closed', { conn: id, user: conn.user })
+    if (connectionsOf(this.#state, conn.user).length === 0) this.#queue.flush(conn.user)
+  }
+
+  /** Does `user` have a tunnel, and is it public? */
+  tunnelOf(user: string): { exists: boolean; isPublic: boolean } {
+    let exists = false
+    let isPublic = false
+    for (const c of connectionsOf(this.#state, user)) {
+      exists = true
+      if (this.#live.get(c.id)?.isPublic) isPublic = true
+    }
+    return { exists, isPublic }
+  }
+
+  /** A channel slot on the least-busy connection of `user`, waiting in the user's queue when all are full. */
+  async acquire(user: string, signal?: AbortSignal): Promise<AcquireResult> {
+    const now = this.#now()
+    const picked = pick(this.#state, user, now, this.#opts.limits)
+    if (picked.ok) {
+      this.#state = picked.state
+      return { ok: true, lease: this.#lease(picked.id) }
+    }
+    if (picked.reason === 'no_tunnel') return { ok: false, code: 'tunnel_not_found' }
+    const waiting = this.#queue.wait(user, signal)
+    if (waiting === 'full') return { ok: false, code: 'tunnel_saturated' }
+    const lease = await waiting
+    return lease === undefined ? { ok: false, code: 'tunnel_saturated' } : { ok: true, lease }
+  }
+
+  #lease(id: string): Lease {
+    const conn = this.#live.get(id)!
+    conn.requests++
+    this.#totalRequests++
+    let released = false
+    return {
+      conn,
+      release: () => {
+        if (released) return
+        released = true
+        this.#state = release(this.#state, id, this.#now())
+        this.#serveWaiters(conn.user)
+      },
+    }
+  }
+
+  #serveWaiters(user: string): void {
+    while (this.#queue.has(user)) {
+      const picked = pick(this.#state, user, this.#now(), this.#opts.limits)
+      if (!picked.ok) return
+      this.#state = picked.state
+      const lease = this.#lease(picked.id)
+      if (!this.#queue.handOff(user, lease)) {
+        lease.release()
+        return
+      }
+    }
+  }
+
+  /** Run the sweep now: close stale and surplus idle connections; returns what was closed. */
+  sweepNow(): readonly Closed[] {
+    const now = this.#now()
+    let state = this.#state
+    for (const conn of this.#live.values()) if (conn.forward !== undefined) state = touch(state, conn.id, conn.lastByteAt)
+    const result = sweep(state, now, this.#opts.limits)
+    this.#state = result.state
+    for (const c of result.closed) this.#closeRetired(c)
+    return result.closed
+  }
+
+  #closeRetired(c: Closed): void {
+    const conn = this.#live.get(c.id)
+    this.#opts.log.info('connection_retired', { conn: c.id, user: c.user, reason: c.reason })
+    const text = c.reason === 'replaced' ? 'replaced by a newer connection of the same agent' : c.reason === 'stale' ? 'no sign of life (stale)' : 'idle surplus connection'
+    conn?.close(text, 1000)
+    this.#live.delete(c.id)
+  }
+
+  /** Stop admitting tunnels; every connection drains (no new requests are picked). */
+  drain(): void {
+    this.#state = drainAll(this.#state)
+    this.#queue.flush()
+  }
+
+  /** Pool and traffic figures for /admin/stats. */
+  stats() {
+    const pool = poolStats(this.#state, this.#opts.limits)
+    const queued = this.#queue.sizes()
+    return {
+      connections: this.#live.size,
+      tunnels: pool.connections,
+      busy: pool.busy,
+      requests: this.#totalRequests,
+      users: pool.users.map((u) => ({
+        user: u.user,
+        connections: u.connections,
+        busy: u.busy,
+        capacity: u.capacity,
+        queued: queued.get(u.user) ?? 0,
+        requests: connectionsOf(this.#state, u.user).reduce((n, c) => n + (this.#live.get(c.id)?.requests ?? 0), 0),
+      })),
+    }
+  }
+
+  /** Per-connection busy counts from the pool (for /admin/connections). */
+  busyOf(id: string): number {
+    return this.#state.conns.get(id)?.busy ?? 0
+  }
+}

@@ -1,0 +1,64 @@
+import type { Hono } from 'hono'
+import { getConnInfo, upgradeWebSocket, websocket } from 'hono/bun'
+import type { RuntimeAdapter, ServeHandle, ServeOptions, TunnelWSEvents } from './types.ts'
+
+interface BunSocketLike {
+  readonly data: { events: TunnelWSEvents }
+  getBufferedAmount?: () => number
+}
+
+// Hono's Bun handler has no `drain`; the events object we gave to upgradeWebSocket travels in
+// `ws.data.events`, so the drain hook reaches the transport through it.
+const tunnelWebsocket = {
+  ...websocket,
+  drain(ws: BunSocketLike) {
+    ws.data.events.onDrain?.()
+  },
+  // SSH frames are already encrypted: compression would only burn CPU.
+  perMessageDeflate: false,
+  // 16 MiB: SSH packets are far smaller; a bigger frame is an attack.
+  maxPayloadLength: 16 * 1024 * 1024,
+  backpressureLimit: 4 * 1024 * 1024,
+  closeOnBackpressureLimit: false,
+  idleTimeout: 0,
+}
+
+/** The Bun adapter: Bun.serve with Hono's WebSocket helper. */
+export function createBunAdapter(): RuntimeAdapter {
+  return {
+    name: 'bun',
+    upgradeWebSocket: upgradeWebSocket as RuntimeAdapter['upgradeWebSocket'],
+    glue: { websocket: tunnelWebsocket },
+    clientAddress(c) {
+      try {
+        const remote = getConnInfo(c).remote
+        return { address: remote.address, port: remote.port }
+      } catch {
+        // Embedded in a host whose env does not carry the runtime's server or socket.
+        return { address: undefined, port: undefined }
+      }
+    },
+    bufferedAmount(raw) {
+      const ws = raw as BunSocketLike
+      return ws.getBufferedAmount?.() ?? 0
+    },
+    async serve(app: Hono<any, any, any>, options: ServeOptions): Promise<ServeHandle> {
+      const server = Bun.serve({
+        port: options.port,
+        hostname: options.hostname,
+        fetch: app.fetch,
+        websocket: tunnelWebsocket as never,
+        // Streams (SSE, LLM output, big downloads) may be silent for long; the gateway enforces
+        // its own head and silence timeouts, so Bun's 10 s default must not cut them.
+        idleTimeout: 0,
+      })
+      return {
+        port: server.port ?? options.port,
+        hostname: options.hostname,
+        async close(force = false) {
+          await server.stop(force)
+        },
+      }
+    },
+  }
+}

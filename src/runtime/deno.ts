@@ -1,0 +1,50 @@
+import type { Hono } from 'hono'
+import { getConnInfo, upgradeWebSocket } from 'hono/deno'
+import type { RuntimeAdapter, ServeHandle, ServeOptions } from './types.ts'
+
+declare const Deno: {
+  serve(
+    options: { port: number; hostname: string; onListen?: (addr: { port: number; hostname: string }) => void; signal?: AbortSignal },
+    handler: (req: Request, info: unknown) => Response | Promise<Response>,
+  ): { finished: Promise<void>; shutdown(): Promise<void>; addr: { port: number; hostname: string } }
+}
+
+/** The Deno adapter: Deno.serve with Hono's WebSocket helper. */
+export function createDenoAdapter(): RuntimeAdapter {
+  return {
+    name: 'deno',
+    upgradeWebSocket: upgradeWebSocket as unknown as RuntimeAdapter['upgradeWebSocket'],
+    glue: {},
+    clientAddress(c) {
+      try {
+        const remote = getConnInfo(c).remote
+        return { address: remote.address, port: remote.port }
+      } catch {
+        // Embedded in a host whose env does not carry the runtime's server or socket.
+        return { address: undefined, port: undefined }
+      }
+    },
+    bufferedAmount(raw) {
+      return (raw as { bufferedAmount?: number }).bufferedAmount ?? 0
+    },
+    async serve(app: Hono<any, any, any>, options: ServeOptions): Promise<ServeHandle> {
+      const abort = new AbortController()
+      let listening!: (addr: { port: number; hostname: string }) => void
+      const ready = new Promise<{ port: number; hostname: string }>((resolve) => (listening = resolve))
+      const server = Deno.serve(
+        { port: options.port, hostname: options.hostname, signal: abort.signal, onListen: (addr) => listening(addr) },
+        (req, info) => app.fetch(req, info),
+      )
+      const addr = await ready
+      return {
+        port: addr.port,
+        hostname: options.hostname,
+        async close(force = false) {
+          if (force) abort.abort()
+          else await server.shutdown()
+          await server.finished
+        },
+      }
+    },
+  }
+}

@@ -1,0 +1,56 @@
+import type { AddressInfo } from 'node:net'
+import type { Server } from 'node:http'
+import { serve } from '@hono/node-server'
+import { getConnInfo } from '@hono/node-server/conninfo'
+import { createNodeWebSocket } from '@hono/node-ws'
+import type { Hono } from 'hono'
+import type { RuntimeAdapter, ServeHandle, ServeOptions } from './types.ts'
+
+/**
+ * The Node adapter. @hono/node-ws answers upgrades by calling `app.request()` on the app it was
+ * created with, so it must be the root app that routes the upgrade URL (an embedding host's app).
+ * It is resolved lazily, at the first upgrade.
+ */
+export function createNodeAdapter(rootApp: () => Hono<any, any, any>): RuntimeAdapter {
+  const lazyApp = { request: (...args: Parameters<Hono['request']>) => rootApp().request(...args) }
+  const nodeWs = createNodeWebSocket({ app: lazyApp as unknown as Hono })
+  return {
+    name: 'node',
+    upgradeWebSocket: nodeWs.upgradeWebSocket as unknown as RuntimeAdapter['upgradeWebSocket'],
+    glue: { injectWebSocket: (server) => nodeWs.injectWebSocket(server as Server) },
+    clientAddress(c) {
+      try {
+        const remote = getConnInfo(c).remote
+        return { address: remote.address, port: remote.port }
+      } catch {
+        // Embedded in a host whose env does not carry the runtime's server or socket.
+        return { address: undefined, port: undefined }
+      }
+    },
+    bufferedAmount(raw) {
+      return (raw as { bufferedAmount?: number }).bufferedAmount ?? 0
+    },
+    async serve(app: Hono<any, any, any>, options: ServeOptions): Promise<ServeHandle> {
+      const server = await new Promise<Server>((resolve) => {
+        const s = serve({ fetch: app.fetch, port: options.port, hostname: options.hostname }, () => resolve(s as Server)) as Server
+      })
+      // Long streams are bounded by the gateway's own timeouts, not Node's defaults.
+      server.requestTimeout = 0
+      server.headersTimeout = 60_000
+      server.keepAliveTimeout = 5_000
+      nodeWs.injectWebSocket(server)
+      const port = (server.address() as AddressInfo).port
+      return {
+        port,
+        hostname: options.hostname,
+        close(force = false) {
+          return new Promise<void>((resolve) => {
+            server.close(() => resolve())
+            if (force) server.closeAllConnections()
+            else server.closeIdleConnections()
+          })
+        },
+      }
+    },
+  }
+}

@@ -1,0 +1,50 @@
+import type { Context, Hono } from 'hono'
+import type { UpgradeWebSocket, WSEvents } from 'hono/ws'
+
+export type RuntimeName = 'bun' | 'deno' | 'node'
+
+/** A listening HTTP server, whatever the runtime. */
+export interface ServeHandle {
+  readonly port: number
+  readonly hostname: string
+  /** Stop accepting; with `force`, also cut open connections. */
+  close(force?: boolean): Promise<void>
+}
+
+export interface ServeOptions {
+  readonly port: number
+  readonly hostname: string
+}
+
+/**
+ * WebSocket events plus a drain hook: called when the runtime's send buffer has emptied
+ * (Bun's `drain`, or a poll of `bufferedAmount` elsewhere), so the transport can honour backpressure.
+ */
+export interface TunnelWSEvents extends WSEvents {
+  onDrain?: () => void
+}
+
+/**
+ * What differs between Bun, Deno and Node, behind one shape. Two phases (STYLE §5): the adapter is
+ * loaded with the root app that will receive upgrades (Node's @hono/node-ws routes upgrades through
+ * it), then `serve()` listens.
+ */
+export interface RuntimeAdapter {
+  readonly name: RuntimeName
+  readonly upgradeWebSocket: UpgradeWebSocket<unknown, unknown, TunnelWSEvents>
+  /** Serve `app` (which must be, or mount, the root app the adapter was loaded with). */
+  serve(app: Hono<any, any, any>, options: ServeOptions): Promise<ServeHandle>
+  /** The consumer's address as the runtime saw it (the socket peer, not a header). */
+  clientAddress(c: Context): { address: string | undefined; port: number | undefined }
+  /** Bytes queued on a server-side WebSocket (raw object of the adapter), for backpressure. */
+  bufferedAmount(raw: unknown): number
+  /** Glue an embedding host passes to its own server: Bun's `websocket` handler, Node's `injectWebSocket`. */
+  readonly glue: RuntimeGlue
+}
+
+export interface RuntimeGlue {
+  /** Bun: pass as `websocket` to `Bun.serve` next to `fetch`. */
+  readonly websocket?: unknown
+  /** Node: call with the `http.Server` @hono/node-server returned. */
+  readonly injectWebSocket?: (server: unknown) => void
+}

@@ -1,0 +1,144 @@
+import { Duplex } from 'node:stream'
+
+/** The few things the duplex needs of a WebSocket, whichever side and runtime holds it. */
+export interface FrameSocket {
+  send(data: Uint8Array): void
+  close(code: number, reason: string): void
+  /** Bytes accepted by send() but not yet on the wire. */
+  bufferedAmount(): number
+}
+
+export interface WsDuplexOptions {
+  readonly remoteAddress?: string
+  readonly remotePort?: number
+  /** Pause writers above this many queued bytes (default 1 MiB). */
+  readonly highWaterMark?: number
+}
+
+// Above this the writer waits for the socket to drain. ssh2 itself ignores write()'s return value
+// (SSH channel windows bound what it queues), but write callbacks still wait, so anything that
+// pipes into the stream sees backpressure.
+const DEFAULT_HIGH_WATER = 1024 * 1024
+// Not every runtime tells us when its send buffer drains (Deno, `ws`): poll then.
+const DRAIN_POLL_MS = 5
+
+/**
+ * A WebSocket adapted into a Node `Duplex`, once, so SSH never knows (STYLE §6): binary frames in
+ * are pushed as bytes, writes go out as binary frames. Frames arriving before a reader attaches
+ * are buffered by the stream, not lost.
+ */
+export class WsDuplex extends Duplex {
+  readonly remoteAddress: string | undefined
+  readonly remotePort: number | undefined
+  readonly remoteFamily: string | undefined
+  #socket: FrameSocket
+  #highWater: number
+  #pendingWrite: (() => void) | undefined
+  #pollTimer: ReturnType<typeof setTimeout> | undefined
+  #closeCode = 1000
+  #closeReason = ''
+  #closed = false
+
+  constructor(socket: FrameSocket, options: WsDuplexOptions = {}) {
+    super({ allowHalfOpen: false, readableHighWaterMark: 256 * 1024, writableHighWaterMark: 256 * 1024 })
+    this.#socket = socket
+    this.#highWater = options.highWaterMark ?? DEFAULT_HIGH_WATER
+    this.remoteAddress = options.remoteAddress
+    this.remotePort = options.remotePort
+    this.remoteFamily = options.remoteAddress?.includes(':') ? 'IPv6' : 'IPv4'
+  }
+
+  /** Choose the close code and reason sent when the stream ends (e.g. 1008 with a refusal). */
+  setCloseReason(code: number, reason: string): void {
+    this.#closeCode = code
+    this.#closeReason = reason
+  }
+
+  /** Feed one binary frame received from the peer. */
+  receive(data: ArrayBuffer | ArrayBufferView): void {
+    if (this.destroyed) return
+    const bytes = data instanceof ArrayBuffer
+      ? Buffer.from(data)
+      : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+    this.push(bytes)
+  }
+
+  /** The peer closed the WebSocket: end reading and tear down. */
+  remoteClosed(): void {
+    this.#closed = true
+    if (!this.destroyed) {
+      this.push(null)
+      this.destroy()
+    }
+  }
+
+  /** The runtime says its send buffer drained. */
+  drained(): void {
+    const resume = this.#pendingWrite
+    if (resume !== undefined && this.#socket.bufferedAmount() <= this.#highWater) {
+      this.#pendingWrite = undefined
+      resume()
+    }
+  }
+
+  // Node's net.Socket API that ssh2 probes for; a WebSocket has no Nagle to turn off here.
+  setNoDelay(): this {
+    return this
+  }
+  setKeepAlive(): this {
+    return this
+  }
+  setTimeout(): this {
+    return this
+  }
+  override _read(): void {}
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.#closed) return callback(new Error('Cannot write: WebSocket closed'))
+    try {
+      this.#socket.send(chunk)
+    } catch (err) {
+      return callback(err as Error)
+    }
+    if (this.#socket.bufferedAmount() <= this.#highWater) return callback()
+    this.#pendingWrite = () => callback()
+    this.#poll()
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    // One frame for what queued up while the socket was busy: fewer frames, fewer syscalls.
+    const joined = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk))
+    this._write(joined, 'buffer' as BufferEncoding, callback)
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#closeSocket()
+    callback()
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    clearTimeout(this.#pollTimer)
+    this.#pendingWrite = undefined
+    this.#closeSocket()
+    callback(error)
+  }
+
+  #poll(): void {
+    clearTimeout(this.#pollTimer)
+    this.#pollTimer = setTimeout(() => {
+      if (this.#pendingWrite === undefined || this.destroyed) return
+      this.drained()
+      if (this.#pendingWrite !== undefined) this.#poll()
+    }, DRAIN_POLL_MS)
+  }
+
+  #closeSocket(): void {
+    if (this.#closed) return
+    this.#closed = true
+    try {
+      this.#socket.close(this.#closeCode, this.#closeReason)
+    } catch {
+      // Already closing: nothing left to tell the peer.
+    }
+  }
+}
