@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { Client, type ClientChannel } from 'ssh2'
+import ssh2, { type ClientChannel } from 'ssh2'
 import WebSocket from 'ws'
 import type { Logger } from '../log/logger.ts'
 import { SSH_ALGORITHMS } from '../transport/ssh-algorithms.ts'
@@ -90,7 +90,7 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       finish({ kind: 'retry', message: code === 1008 ? `refused by the gateway: ${why}` : why, wasUp: up })
     })
 
-    const ssh = new Client()
+    const ssh = new ssh2.Client()
     ssh.on('error', (err: Error) => {
       if (hostKeyMismatch !== undefined) finish({ kind: 'fatal', message: hostKeyMismatch })
       else o.log.debug('agent_ssh_error', { message: err.message })

@@ -1,7 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { utils as sshUtils } from 'ssh2'
+import ssh2 from 'ssh2'
+
+// ssh2 is CommonJS: Node's ESM loader sees only its default export.
+const sshUtils = ssh2.utils
 
 /** What the gateway keeps on disk, created on first start (files 0600, directory 0700). */
 export interface DataDir {

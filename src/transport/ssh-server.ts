@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream'
-import { Server, type AuthContext, type Connection, type ServerChannel, type TcpipBindInfo } from 'ssh2'
+import ssh2, { type AuthContext, type Connection, type Server, type ServerChannel, type TcpipBindInfo } from 'ssh2'
 import type { Logger } from '../log/logger.ts'
 import { SSH_ALGORITHMS } from './ssh-algorithms.ts'
 
@@ -51,7 +51,7 @@ export class SshGatewayServer {
 
   constructor(opts: SshServerOptions) {
     this.#opts = opts
-    this.#server = new Server(
+    this.#server = new ssh2.Server(
       {
         hostKeys: [opts.hostKey],
         algorithms: SSH_ALGORITHMS,
