@@ -1,0 +1,184 @@
+/**
+ * Real processes for e2e tests: the origin, the gateway (on Bun, Deno or Node) and agents, each
+ * spawned from the repo's own entry points, on 127.0.0.1 with ephemeral ports, killed by `stopAll()`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+export const ROOT = resolve(import.meta.dir, '../..')
+const BUN = process.execPath
+const DENO = join(ROOT, 'node_modules/deno/deno')
+const NODE = 'node'
+
+export type RuntimeName = 'bun' | 'deno' | 'node'
+
+/** Command line that runs a TypeScript entry point on `runtime`. */
+export function runtimeCommand(runtime: RuntimeName, script: string, args: string[]): [string, string[]] {
+  const entry = join(ROOT, script)
+  switch (runtime) {
+    case 'bun':
+      return [BUN, [entry, ...args]]
+    case 'deno':
+      return [DENO, ['run', '-A', entry, ...args]]
+    case 'node':
+      return [NODE, ['--import', 'tsx', entry, ...args]]
+  }
+}
+
+export interface Proc {
+  readonly child: ChildProcess
+  /** Everything printed so far (stdout + stderr). */
+  output(): string
+  /** Resolve with the first match of `re` in the output, or reject after `ms`. */
+  waitFor(re: RegExp, ms?: number): Promise<RegExpMatchArray>
+  /** Resolve with the exit code (or signal name). */
+  exited(): Promise<number | string>
+  kill(signal?: NodeJS.Signals): void
+}
+
+const running = new Set<Proc>()
+
+/** Spawn a process and keep its output for assertions. */
+export function startProcess(cmd: string, args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(cmd, args, {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  const waiters = new Set<() => void>()
+  const onData = (d: Buffer) => {
+    out += d.toString()
+    for (const w of waiters) w()
+  }
+  child.stdout!.on('data', onData)
+  child.stderr!.on('data', onData)
+  const exit = new Promise<number | string>((r) => child.on('exit', (code, sig) => r(code ?? sig ?? -1)))
+  const proc: Proc = {
+    child,
+    output: () => out,
+    waitFor(re, ms = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const m = out.match(re)
+          if (m !== null) {
+            cleanup()
+            resolve(m)
+          }
+        }
+        const timer = setTimeout(() => {
+          cleanup()
+          reject(new Error(`timed out after ${ms} ms waiting for ${re} in output of ${cmd} ${args.join(' ')}:\n${out.slice(-3000)}`))
+        }, ms)
+        const onExit = () => {
+          setTimeout(() => {
+            if (out.match(re) !== null) return check()
+            cleanup()
+            reject(new Error(`process exited while waiting for ${re}:\n${out.slice(-3000)}`))
+          }, 50)
+        }
+        const cleanup = () => {
+          clearTimeout(timer)
+          waiters.delete(check)
+          child.off('exit', onExit)
+        }
+        waiters.add(check)
+        child.once('exit', onExit)
+        check()
+      })
+    },
+    exited: () => exit,
+    kill(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+    },
+  }
+  running.add(proc)
+  exit.then(() => running.delete(proc))
+  return proc
+}
+
+/** Kill every process this test file started and wait for them to go. */
+export async function stopAll(): Promise<void> {
+  const procs = [...running]
+  for (const p of procs) p.kill('SIGKILL')
+  await Promise.all(procs.map((p) => p.exited()))
+}
+
+export function tempDir(prefix = 'burrow-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix))
+}
+
+/** A secret shared by the gateway and the test (to mint tokens). */
+export const TEST_SECRET = 'test-secret-0123456789-abcdefghijklmnop'
+export const TEST_ADMIN_TOKEN = 'admin-token-0123456789abcdef'
+
+export interface Origin {
+  readonly proc: Proc
+  readonly port: number
+  readonly url: string
+}
+
+export async function startOrigin(runtime: RuntimeName = 'bun'): Promise<Origin> {
+  const [cmd, args] = runtimeCommand(runtime, 'test/fixtures/origin.ts', ['0'])
+  const proc = startProcess(cmd, args)
+  const m = await proc.waitFor(/listening (\d+)/)
+  const port = Number(m[1])
+  return { proc, port, url: `http://127.0.0.1:${port}` }
+}
+
+export interface GatewayProc {
+  readonly proc: Proc
+  readonly port: number
+  readonly url: string
+  readonly fingerprint: string
+  readonly dataDir: string
+}
+
+export async function startGateway(runtime: RuntimeName = 'bun', env: Record<string, string> = {}): Promise<GatewayProc> {
+  const dataDir = env.BURROW_DATA_DIR ?? tempDir()
+  const [cmd, args] = runtimeCommand(runtime, 'src/cli.ts', ['serve'])
+  const proc = startProcess(cmd, args, {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    BURROW_DATA_DIR: dataDir,
+    BURROW_SECRET: TEST_SECRET,
+    BURROW_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    LOG_LEVEL: 'warn',
+    ...env,
+  })
+  const m = await proc.waitFor(/Burrow gateway on http:\/\/[^:]+:(\d+)/, 30_000)
+  const fp = await proc.waitFor(/SSH host key: (SHA256:\S+)/)
+  const port = Number(m[1])
+  return { proc, port, url: `http://127.0.0.1:${port}`, fingerprint: fp[1]!, dataDir }
+}
+
+export interface AgentProc {
+  readonly proc: Proc
+}
+
+/** Start an agent and (by default) wait until all its connections are up. */
+export async function startAgent(
+  gatewayUrl: string,
+  token: string,
+  to: string,
+  opts: { connections?: number; extra?: string[]; env?: Record<string, string>; wait?: boolean; runtime?: RuntimeName } = {},
+): Promise<AgentProc> {
+  const n = opts.connections ?? 1
+  const [cmd, args] = runtimeCommand(opts.runtime ?? 'bun', 'src/cli.ts', [
+    'connect',
+    '--server',
+    gatewayUrl,
+    '--token',
+    token,
+    '--to',
+    to,
+    '--connections',
+    String(n),
+    ...(opts.extra ?? []),
+  ])
+  const proc = startProcess(cmd, args, opts.env ?? {})
+  if (opts.wait !== false) await proc.waitFor(new RegExp(`connected \\(${n}/${n}\\)`), 30_000)
+  return { proc }
+}
