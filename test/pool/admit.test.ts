@@ -1,0 +1,157 @@
+import { describe, expect, test } from 'bun:test'
+import { admit, type Closed, connectionsOf, type Limits, type PoolError, type PoolState } from '../../src/pool/index.ts'
+import { conn, deepFreeze, limits, poolOf } from './helpers.ts'
+
+interface Case {
+  name: string
+  state: PoolState
+  conn: { id: string; user: string; agentId?: string }
+  now: number
+  limits?: Limits
+  /** For a refusal: the error. For an admission: the user's ids after, and what was retired. */
+  expected: { error: PoolError } | { ids: string[]; retired: Closed[] }
+}
+
+const full = (agents: (string | undefined)[], user = 'alice') =>
+  agents.map((agentId, i) => conn(`${user}${i + 1}`, user, { agentId, openedAt: 10 * (i + 1) }))
+
+const cases: Case[] = [
+  {
+    name: 'admit() admits below the limit without retiring anything',
+    state: poolOf(full(['a', 'a'])),
+    conn: { id: 'new', user: 'alice', agentId: 'a' },
+    now: 100,
+    expected: { ids: ['alice1', 'alice2', 'new'], retired: [] },
+  },
+  {
+    name: 'admit() refuses a user at the limit with user_connection_limit and the max',
+    state: poolOf(full([undefined, undefined, undefined])),
+    conn: { id: 'new', user: 'alice' },
+    now: 100,
+    expected: { error: { code: 'user_connection_limit', max: 3 } },
+  },
+  {
+    name: "admit() at the limit retires the same agent's oldest connection as replaced",
+    state: poolOf([
+      conn('c1', 'alice', { agentId: 'a', openedAt: 20 }),
+      conn('c2', 'alice', { agentId: 'b', openedAt: 5 }),
+      conn('c3', 'alice', { agentId: 'a', openedAt: 10 }),
+    ]),
+    conn: { id: 'c4', user: 'alice', agentId: 'a' },
+    now: 100,
+    expected: { ids: ['c1', 'c2', 'c4'], retired: [{ id: 'c3', user: 'alice', reason: 'replaced' }] },
+  },
+  {
+    name: 'admit() at the limit retires the agent connection even while busy or draining',
+    state: poolOf([
+      conn('c1', 'alice', { agentId: 'a', openedAt: 1, busy: 4, state: 'draining' }),
+      conn('c2', 'alice', { agentId: 'b', openedAt: 2 }),
+      conn('c3', 'alice', { agentId: 'b', openedAt: 3 }),
+    ]),
+    conn: { id: 'c4', user: 'alice', agentId: 'a' },
+    now: 100,
+    expected: { ids: ['c2', 'c3', 'c4'], retired: [{ id: 'c1', user: 'alice', reason: 'replaced' }] },
+  },
+  {
+    name: 'admit() at the limit refuses an agent that holds none of the connections',
+    state: poolOf(full(['a', 'b', 'b'])),
+    conn: { id: 'new', user: 'alice', agentId: 'z' },
+    now: 100,
+    expected: { error: { code: 'user_connection_limit', max: 3 } },
+  },
+  {
+    name: 'admit() at the limit without an agent id refuses even if agents are known',
+    state: poolOf(full(['a', 'a', 'a'])),
+    conn: { id: 'new', user: 'alice' },
+    now: 100,
+    expected: { error: { code: 'user_connection_limit', max: 3 } },
+  },
+  {
+    name: "admit() never replaces another user's connection of the same agent id",
+    state: poolOf([...full(['b', 'b', 'b']), conn('bob1', 'bob', { agentId: 'a' })]),
+    conn: { id: 'new', user: 'alice', agentId: 'a' },
+    now: 100,
+    expected: { error: { code: 'user_connection_limit', max: 3 } },
+  },
+  {
+    name: 'admit() counts draining connections against the limit',
+    state: poolOf([conn('c1', 'alice', { state: 'draining' }), conn('c2', 'alice'), conn('c3', 'alice')]),
+    conn: { id: 'new', user: 'alice' },
+    now: 100,
+    expected: { error: { code: 'user_connection_limit', max: 3 } },
+  },
+  {
+    name: "admit() applies the limit per user: another user's full pool does not matter",
+    state: poolOf(full([undefined, undefined, undefined], 'bob')),
+    conn: { id: 'new', user: 'alice' },
+    now: 100,
+    expected: { ids: ['new'], retired: [] },
+  },
+  {
+    name: 'admit() refuses while the pool is draining',
+    state: poolOf([], true),
+    conn: { id: 'new', user: 'alice' },
+    now: 100,
+    expected: { error: { code: 'draining' } },
+  },
+  {
+    name: 'admit() refuses an id already in the pool, whoever holds it',
+    state: poolOf([conn('c1', 'bob')]),
+    conn: { id: 'c1', user: 'alice' },
+    now: 100,
+    expected: { error: { code: 'duplicate_connection', id: 'c1' } },
+  },
+  {
+    name: 'admit() reports draining before a duplicate id',
+    state: poolOf([conn('c1', 'alice')], true),
+    conn: { id: 'c1', user: 'alice' },
+    now: 100,
+    expected: { error: { code: 'draining' } },
+  },
+  {
+    name: "admit() under a lowered limit retires as many of the agent's oldest as needed",
+    state: poolOf(full(['a', 'a', 'a'])),
+    conn: { id: 'new', user: 'alice', agentId: 'a' },
+    now: 100,
+    limits: { ...limits, maxConnectionsPerUser: 2 },
+    expected: {
+      ids: ['alice3', 'new'],
+      retired: [
+        { id: 'alice1', user: 'alice', reason: 'replaced' },
+        { id: 'alice2', user: 'alice', reason: 'replaced' },
+      ],
+    },
+  },
+]
+
+describe('admit()', () => {
+  for (const c of cases) {
+    test(c.name, () => {
+      const r = admit(deepFreeze(c.state), c.conn, c.now, c.limits ?? limits)
+      if ('error' in c.expected) {
+        expect(r).toEqual({ ok: false, error: c.expected.error })
+      } else {
+        if (!r.ok) throw new Error(`expected admission, got ${JSON.stringify(r.error)}`)
+        expect(connectionsOf(r.state, c.conn.user).map((x) => x.id)).toEqual(c.expected.ids)
+        expect(r.retired).toEqual(c.expected.retired)
+        for (const { id } of r.retired) expect(r.state.conns.has(id)).toBe(false)
+      }
+    })
+  }
+
+  test('admit() sets openedAt = lastSeen = lastActive = now, busy 0, ready', () => {
+    const r = admit(poolOf([]), { id: 'c1', user: 'alice', agentId: 'a' }, 1234, limits)
+    if (!r.ok) throw new Error('refused')
+    expect(r.state.conns.get('c1')).toEqual({
+      id: 'c1',
+      user: 'alice',
+      agentId: 'a',
+      openedAt: 1234,
+      lastSeen: 1234,
+      lastActive: 1234,
+      busy: 0,
+      state: 'ready',
+    })
+    expect(r.state.byUser.get('alice')).toEqual(['c1'])
+  })
+})
