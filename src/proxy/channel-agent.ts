@@ -28,8 +28,56 @@ export class ChannelAgent extends Agent {
         callback?.(new ChannelOpenError(err?.message ?? 'channel refused'), undefined as never)
         return
       }
-      callback?.(null, channel)
+      socketLike(channel)
+      // Run node:http's socket setup outside ssh2's packet handler: an exception there would
+      // otherwise unwind into the SSH parser and take the whole agent connection down.
+      queueMicrotask(() => {
+        try {
+          callback?.(null, channel)
+        } catch (err) {
+          channel.destroy(err as Error)
+        }
+      })
     })
     return undefined
   }
+}
+
+type Patched = Duplex & {
+  setTimeout?: (ms: number, cb?: () => void) => Duplex
+  setNoDelay?: () => Duplex
+  setKeepAlive?: () => Duplex
+  ref?: () => Duplex
+  unref?: () => Duplex
+}
+
+/**
+ * Give an SSH channel the net.Socket methods node:http calls on its sockets. `setTimeout` is an
+ * idle timer (reset by incoming data) that emits 'timeout' as a socket would.
+ */
+function socketLike(channel: Duplex): void {
+  const ch = channel as Patched
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let idleMs = 0
+  const arm = () => {
+    clearTimeout(timer)
+    if (idleMs > 0) timer = setTimeout(() => ch.emit('timeout'), idleMs)
+  }
+  ch.setTimeout ??= (ms: number, cb?: () => void) => {
+    idleMs = ms
+    if (cb !== undefined) ch.once('timeout', cb)
+    if (ms > 0) {
+      ch.on('data', arm)
+      arm()
+    } else {
+      clearTimeout(timer)
+      ch.off('data', arm)
+    }
+    return ch
+  }
+  ch.once('close', () => clearTimeout(timer))
+  ch.setNoDelay ??= () => ch
+  ch.setKeepAlive ??= () => ch
+  ch.ref ??= () => ch
+  ch.unref ??= () => ch
 }

@@ -104,6 +104,35 @@ describe('tunnel end to end (gateway on Bun, agent and origin as separate proces
     for (let i = 0; i + 1 < arrivals.length; i++) expect(arrivals[i]!.at).toBeLessThanOrEqual(arrivals[i + 1]!.sentAt)
   })
 
+  test('a consumer WebSocket passes through to the local service (text and binary echo)', async () => {
+    const ws = new WebSocket(`${gw.url.replace('http', 'ws')}/t/alice/ws`, { headers: { authorization: `Bearer ${alice}` } } as never)
+    ws.binaryType = 'arraybuffer'
+    const received: (string | number[])[] = []
+    const done = new Promise<void>((resolve, reject) => {
+      ws.onmessage = (e) => {
+        received.push(typeof e.data === 'string' ? e.data : [...new Uint8Array(e.data as ArrayBuffer)])
+        if (received.length === 2) resolve()
+      }
+      ws.onerror = () => reject(new Error('websocket error'))
+    })
+    await new Promise<void>((resolve, reject) => {
+      ws.onopen = () => resolve()
+      ws.onclose = (e) => reject(new Error(`closed before open: ${e.code}`))
+    })
+    ws.send('hello through the tunnel')
+    ws.send(new Uint8Array([0, 1, 2, 255]))
+    await done
+    expect(received).toEqual(['hello through the tunnel', [0, 1, 2, 255]])
+    const closed = new Promise<number>((resolve) => (ws.onclose = (e) => resolve(e.code)))
+    ws.close(1000, 'bye')
+    expect(await closed).toBe(1000)
+  })
+
+  test('a WebSocket upgrade without a token is refused with 401 before any upgrade', async () => {
+    const res = await fetch(`${gw.url}/t/alice/ws`, { headers: { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } })
+    expect(res.status).toBe(401)
+  })
+
   test('200 concurrent requests are spread over all 3 agent connections', async () => {
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) => asAlice(`/t/alice/hello?n=${i}`).then(async (r) => [r.status, await r.text()] as const)),

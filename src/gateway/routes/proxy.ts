@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono'
 import { requestHeadersForUpstream } from '../../proxy/headers.ts'
 import { exchangeOverChannel } from '../../proxy/http-over-channel.ts'
+import { bridgeEvents, connectUpstreamWebSocket } from '../../proxy/websocket-bridge.ts'
 import type { ChannelOpener } from '../../proxy/channel-agent.ts'
 import { authenticate } from '../auth.ts'
 import type { GatewayCore } from '../core.ts'
@@ -68,6 +69,21 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
       proto: url.protocol === 'https:' ? 'https' : 'http',
       host: c.req.header('host'),
     })
+    if (c.req.header('upgrade')?.toLowerCase() === 'websocket') {
+      const protocols = (c.req.header('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean)
+      const upstream = await connectUpstreamWebSocket(open, upstreamPath, headers, protocols, c.req.header('host') ?? 'localhost', core.config.upstreamHeadTimeout)
+      if (!upstream.ok) {
+        lease.release()
+        done()
+        return errorResponse('upstream_unreachable', upstream.message)
+      }
+      core.traffic.requests++
+      const events = bridgeEvents(upstream.socket, () => {
+        lease.release()
+        done()
+      }, runtime.name === 'deno')
+      return await runtime.upgradeWebSocket(c, events)
+    }
     const method = c.req.method
     const hasBody = method !== 'GET' && method !== 'HEAD' && c.req.raw.body !== null
     const result = await exchangeOverChannel(
