@@ -1,13 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { bearerOf, verifyToken } from '../auth/tokens.ts'
+import { bearerOf } from '../auth/tokens.ts'
+import type { TokenVerifier } from '../auth/verifier.ts'
 
 export type Authn = { ok: true; user: string } | { ok: false; missing: boolean; reason: string }
 
-/** Authenticate a request's bearer token against the gateway secret. */
-export async function authenticate(secret: string, authorization: string | undefined): Promise<Authn> {
+/** Authenticate a request's bearer token (gateway secret, or the external issuer when configured). */
+export async function authenticate(verify: TokenVerifier, authorization: string | undefined): Promise<Authn> {
   const token = bearerOf(authorization)
   if (token === undefined) return { ok: false, missing: true, reason: 'a bearer token is required' }
-  const verified = await verifyToken(secret, token)
+  const verified = await verify(token)
   return verified.ok ? { ok: true, user: verified.claims.user } : { ok: false, missing: false, reason: verified.reason }
 }
 

@@ -1,3 +1,4 @@
+import type { TokenVerifier } from '../auth/verifier.ts'
 import type { Config } from '../config/index.ts'
 import type { Logger } from '../log/logger.ts'
 import type { RuntimeAdapter } from '../runtime/index.ts'
@@ -10,6 +11,7 @@ export interface GatewayResources {
   readonly data: DataDir
   readonly runtime: RuntimeAdapter
   readonly ssh: SshGatewayServer
+  readonly verify: TokenVerifier
 }
 
 /** Shared state of one gateway instance, handed to its route modules. */

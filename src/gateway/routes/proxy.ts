@@ -18,7 +18,7 @@ const RETRY_AFTER_S = '1'
 export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: string, upstreamPath: string): Promise<Response> {
   if (core.isDraining()) return errorResponse('draining', 'the gateway is shutting down', { connection: 'close' })
   if (!TUNNEL_NAME.test(tunnel)) return errorResponse('tunnel_not_found', `no tunnel named ${JSON.stringify(tunnel.slice(0, 80))}`)
-  const { data, runtime } = await core.resources()
+  const { runtime, verify } = await core.resources()
   const registry = core.registry
   const authorization = c.req.header('authorization')
   // Existence is only revealed to the owner (or for public tunnels): no token → 401, other user → 403.
@@ -26,7 +26,7 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
     const t = registry.tunnelOf(tunnel)
     if (!t.exists || !t.isPublic) return errorResponse('unauthorized', `a token for ${tunnel} is required`)
   } else {
-    const authn = await authenticate(data.secret, authorization)
+    const authn = await authenticate(verify, authorization)
     if (!authn.ok) return errorResponse('unauthorized', authn.reason)
     if (authn.user !== tunnel && !registry.tunnelOf(tunnel).isPublic) {
       return errorResponse('forbidden', `this token does not grant access to tunnel ${tunnel}`)

@@ -15,9 +15,9 @@ export function tunnelRoute(core: GatewayCore): Hono {
   const app = new Hono()
   app.get('/tunnel', async (c) => {
     if (core.isDraining()) return errorResponse('draining', 'the gateway is shutting down; reconnect to another instance', { connection: 'close' })
-    const { data, runtime, ssh } = await core.resources()
+    const { runtime, ssh, verify } = await core.resources()
     // Authenticate before any upgrade: a refused agent never gets a WebSocket.
-    const authn = await authenticate(data.secret, c.req.header('authorization'))
+    const authn = await authenticate(verify, c.req.header('authorization'))
     if (!authn.ok) return errorResponse('unauthorized', `Cannot open a tunnel: ${authn.reason}`)
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
       return errorResponse('bad_request', 'Cannot open a tunnel: expected a WebSocket upgrade')
