@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { createVerifier } from '../auth/verifier.ts'
 import { ConfigError, configFromOptions, type Config, type GatewayOptions } from '../config/index.ts'
 import { createLogger, type Logger } from '../log/logger.ts'
 import { loadRuntime, type RuntimeGlue, type RuntimeName, type ServeHandle } from '../runtime/index.ts'
@@ -96,7 +97,8 @@ export function createGateway(options: CreateGatewayOptions = {}): Gateway {
         onClose: (binding) => registry.closed(binding.connId),
       },
     })
-    return { data, runtime, ssh }
+    const verify = createVerifier({ secret: data.secret, jwksUrl: config.jwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience })
+    return { data, runtime, ssh, verify }
   }
 
   // Host routing first: `<tunnel>.<base domain>` reaches the tunnel with the path untouched.
