@@ -5,6 +5,12 @@ import type { Logger } from '../log/logger.ts'
 import { SSH_ALGORITHMS } from '../transport/ssh-algorithms.ts'
 import { WsDuplex } from '../transport/ws-duplex.ts'
 import { dialTarget, type LocalTarget } from './local-target.ts'
+import { watchSilence, type SilenceWatchdog } from './silence-watchdog.ts'
+
+// Missed keep-alive intervals after which the gateway counts as gone (as on the gateway's side).
+const SILENT_INTERVALS = 3
+// When SSH ends first, how long to wait for the WebSocket close frame that says why (its reason).
+const CLOSE_REASON_WAIT_MS = 250
 
 export interface DialOptions {
   readonly url: string
@@ -42,9 +48,11 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
     let up = false
     let seenFingerprint = ''
     let hostKeyMismatch: string | undefined
+    let watchdog: SilenceWatchdog | undefined
     const finish = (outcome: DialOutcome) => {
       if (settled) return
       settled = true
+      watchdog?.stop()
       o.signal.removeEventListener('abort', onAbort)
       ssh.end()
       duplex.destroy()
@@ -64,9 +72,11 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       send: (bytes) => ws.send(bytes, { binary: true }),
       close: (code, reason) => ws.close(code, reason),
       bufferedAmount: () => ws.bufferedAmount,
+      terminate: () => ws.terminate(),
     })
     // Listen before 'open': the gateway's SSH ident can arrive in the same tick.
     ws.on('message', (data: Buffer, isBinary: boolean) => {
+      watchdog?.alive()
       if (isBinary) duplex.receive(data)
     })
     ws.on('unexpected-response', (_req, res) => {
@@ -95,7 +105,12 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       if (hostKeyMismatch !== undefined) finish({ kind: 'fatal', message: hostKeyMismatch })
       else o.log.debug('agent_ssh_error', { message: err.message })
     })
-    ssh.on('close', () => finish({ kind: 'retry', message: 'SSH session closed', wasUp: up }))
+    ssh.on('close', () => {
+      // The gateway's reason ('server shutting down', 'closed by admin') travels in the WebSocket
+      // close frame, which may land just after SSH noticed the end: give it a moment.
+      if (ws.readyState === WebSocket.CLOSED) return finish({ kind: 'retry', message: 'SSH session closed', wasUp: up })
+      setTimeout(() => finish({ kind: 'retry', message: 'SSH session closed', wasUp: up }), CLOSE_REASON_WAIT_MS)
+    })
     ssh.on('ready', () => {
       ssh.forwardIn('localhost', 80, (err) => {
         // A refusal's reason follows in the WebSocket close frame (e.g. the user connection limit).
@@ -129,6 +144,13 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
     })
 
     ws.on('open', () => {
+      const silentMs = SILENT_INTERVALS * o.keepaliveInterval
+      watchdog = watchSilence(silentMs, (silentFor) => {
+        o.log.warn('agent_gateway_silent', { silentForMs: silentFor })
+        finish({ kind: 'retry', message: `no sign of life from the gateway for ${silentFor} ms`, wasUp: up })
+        // Nobody is there to answer a close frame: cut the socket now instead of after the handshake wait.
+        ws.terminate()
+      })
       ssh.connect({
         sock: duplex as never,
         username: o.user,

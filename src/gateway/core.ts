@@ -25,6 +25,5 @@ export interface GatewayCore {
   isDraining(): boolean
   /** Consumer requests being proxied right now (the drain waits for them). */
   readonly inflight: { count: number; onIdle: (() => void) | undefined }
-  readonly traffic: { requests: number; bytesIn: number; bytesOut: number }
   nextConnId(): string
 }

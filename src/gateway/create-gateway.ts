@@ -6,8 +6,10 @@ import { loadRuntime, type RuntimeGlue, type RuntimeName, type ServeHandle } fro
 import { SshGatewayServer } from '../transport/ssh-server.ts'
 import type { GatewayCore, GatewayResources } from './core.ts'
 import { openDataDir } from './data-dir.ts'
+import { drain } from './drain.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { healthRoutes } from './routes/health.ts'
+import { metricsRoute } from './routes/metrics.ts'
 import { proxyRoutes, proxyToTunnel } from './routes/proxy.ts'
 import { tunnelRoute } from './routes/tunnel.ts'
 import { statusText } from './status-text.ts'
@@ -73,7 +75,6 @@ export function createGateway(options: CreateGatewayOptions = {}): Gateway {
     startedAt: Date.now(),
     isDraining: () => draining,
     inflight: { count: 0, onIdle: undefined },
-    traffic: { requests: 0, bytesIn: 0, bytesOut: 0 },
     nextConnId: () => `c${(++connSeq).toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
     resources: () => (loaded ??= load()),
   }
@@ -115,6 +116,7 @@ export function createGateway(options: CreateGatewayOptions = {}): Gateway {
   app.route('/', healthRoutes(core))
   app.route('/', tunnelRoute(core))
   app.route('/', adminRoutes(core))
+  app.route('/', metricsRoute(core))
   app.route('/', proxyRoutes(core))
   app.notFound((c) => c.json({ error: { code: 'bad_request', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404))
   app.onError((err, c) => {
@@ -138,8 +140,9 @@ export function createGateway(options: CreateGatewayOptions = {}): Gateway {
       await core.resources()
       if (sweepTimer !== undefined) return
       sweepTimer = setInterval(() => {
+        // Each closure is logged by the registry with its reason; this line sums up the pass.
         const closed = registry.sweepNow()
-        if (closed.length > 0) log.info('sweep', { closed: closed.length })
+        if (closed.length > 0) log.info('sweep', { closed: closed.length, trigger: 'interval' })
       }, config.cleanupInterval)
     },
     async listen() {
@@ -156,26 +159,20 @@ export function createGateway(options: CreateGatewayOptions = {}): Gateway {
   }
 
   async function drainAndStop(graceMs: number): Promise<void> {
+    // From here /healthz and /readyz answer 503, consumers get 503 `draining`, agents are refused.
     draining = true
-    registry.drain()
-    log.info('draining', { inflight: core.inflight.count, graceMs })
-    if (core.inflight.count > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, graceMs)
-        core.inflight.onIdle = () => {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
-    }
+    await drain({
+      graceMs,
+      log,
+      registry,
+      inflight: core.inflight,
+      async closeListeners(force) {
+        await server?.close(force)
+      },
+    })
+    // The sweep keeps running during the drain (a connection may still go stale); not after it.
     clearInterval(sweepTimer)
     sweepTimer = undefined
-    const open = registry.list()
-    for (const conn of open) conn.close('server shutting down', 1000)
-    // Give the disconnects a moment to reach the agents before the listener goes.
-    if (open.length > 0) await new Promise((r) => setTimeout(r, 300))
-    await server?.close(true)
-    log.info('stopped', { inflight: core.inflight.count })
   }
 
   return gateway

@@ -17,9 +17,17 @@ export interface LiveConn {
   forward: ForwardSpec | undefined
   /** Last time any bytes arrived from the peer (a sign of life), synced into the pool by the sweep. */
   lastByteAt: number
+  /** Why the gateway is closing it, once close() was called. */
+  closing: string | undefined
+  /** SSH channels open right now (one per proxied request or consumer WebSocket). */
+  channels: number
   requests: number
   bytesIn: number
   bytesOut: number
-  /** SSH disconnect (when possible), then close the transport with `reason`. */
-  close(reason: string, wsCode?: number): void
+  /**
+   * SSH disconnect (when possible), then close the transport with `reason`. With `peerGone` (stale)
+   * the socket is cut right after the disconnect is written, instead of waiting for the peer's
+   * close frame that will not come.
+   */
+  close(reason: string, wsCode?: number, options?: { peerGone?: boolean }): void
 }

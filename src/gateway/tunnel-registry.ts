@@ -12,11 +12,13 @@ import {
   sweep,
   touch,
   type Closed,
+  type Conn,
   type Limits,
   type PoolState,
 } from '../pool/index.ts'
 import type { ForwardSpec } from '../transport/ssh-server.ts'
 import type { LiveConn } from './live-conn.ts'
+import { Traffic } from './traffic.ts'
 import { WaitQueue } from './wait-queue.ts'
 
 /** A request's hold on one channel slot of a connection; `release()` exactly once. */
@@ -25,7 +27,22 @@ export interface Lease {
   release(): void
 }
 
-export type AcquireResult = { ok: true; lease: Lease } | { ok: false; code: 'tunnel_not_found' | 'tunnel_saturated' }
+export type AcquireResult = { ok: true; lease: Lease } | { ok: false; code: 'tunnel_not_found' | 'tunnel_saturated' | 'draining' }
+
+/** Why the shell closed a connection, for logs and the metrics counter: the pool's reasons plus the admin's kick. */
+export type ClosedReason = Closed['reason'] | 'admin'
+
+/** One user's line in /admin/stats. */
+export interface UserStatsView {
+  readonly user: string
+  readonly connections: number
+  readonly busy: number
+  readonly capacity: number
+  readonly queued: number
+  readonly requests: number
+  readonly bytesIn: number
+  readonly bytesOut: number
+}
 
 export interface RegistryOptions {
   readonly limits: Limits
@@ -45,7 +62,9 @@ export class TunnelRegistry {
   readonly #queue: WaitQueue<Lease>
   readonly #opts: RegistryOptions
   readonly #now: () => number
-  #totalRequests = 0
+  readonly #closedTotal = new Map<ClosedReason, number>()
+  /** Requests and bytes since start, in total and per user. */
+  readonly traffic = new Traffic()
 
   constructor(opts: RegistryOptions) {
     this.#opts = opts
@@ -132,13 +151,16 @@ export class TunnelRegistry {
     const waiting = this.#queue.wait(user, signal)
     if (waiting === 'full') return { ok: false, code: 'tunnel_saturated' }
     const lease = await waiting
-    return lease === undefined ? { ok: false, code: 'tunnel_saturated' } : { ok: true, lease }
+    if (lease !== undefined) return { ok: true, lease }
+    // Released empty-handed: the wait timed out, the tunnel went away, or the gateway began draining.
+    if (this.#state.draining) return { ok: false, code: 'draining' }
+    if (connectionsOf(this.#state, user).length === 0) return { ok: false, code: 'tunnel_not_found' }
+    return { ok: false, code: 'tunnel_saturated' }
   }
 
   #lease(id: string): Lease {
     const conn = this.#live.get(id)!
     conn.requests++
-    this.#totalRequests++
     let released = false
     return {
       conn,
@@ -177,10 +199,33 @@ export class TunnelRegistry {
 
   #closeRetired(c: Closed): void {
     const conn = this.#live.get(c.id)
-    this.#opts.log.info('connection_retired', { conn: c.id, user: c.user, reason: c.reason })
+    this.#count(c.reason)
+    this.#opts.log.info('connection_retired', { conn: c.id, user: c.user, agent: conn?.agentId, reason: c.reason })
     const text = c.reason === 'replaced' ? 'replaced by a newer connection of the same agent' : c.reason === 'stale' ? 'no sign of life (stale)' : 'idle surplus connection'
-    conn?.close(text, 1000)
+    // A stale peer will not answer a close handshake: cut the socket right after the disconnect.
+    conn?.close(text, 1000, { peerGone: c.reason === 'stale' })
     this.#live.delete(c.id)
+  }
+
+  /** An admin closes connection `id` (SSH disconnect, reason "closed by admin"); false if unknown. */
+  kick(id: string): { id: string; user: string; reason: string } | undefined {
+    const conn = this.#live.get(id)
+    if (conn === undefined) return undefined
+    this.#count('admin')
+    this.#opts.log.info('connection_kicked', { conn: id, user: conn.user, agent: conn.agentId })
+    conn.close('closed by admin', 1000)
+    // It leaves the pool now: no new request is sent to a connection that is going away.
+    this.#state = remove(this.#state, id)
+    return { id, user: conn.user, reason: 'closed by admin' }
+  }
+
+  #count(reason: ClosedReason): void {
+    this.#closedTotal.set(reason, (this.#closedTotal.get(reason) ?? 0) + 1)
+  }
+
+  /** Connections the gateway closed since start, by reason (metrics). */
+  closedTotals(): ReadonlyMap<ClosedReason, number> {
+    return this.#closedTotal
   }
 
   /** Stop admitting tunnels; every connection drains (no new requests are picked). */
@@ -189,28 +234,34 @@ export class TunnelRegistry {
     this.#queue.flush()
   }
 
-  /** Pool and traffic figures for /admin/stats. */
+  /** Pool and traffic figures for /admin/stats and /metrics; `users` sorted by id. */
   stats() {
     const pool = poolStats(this.#state, this.#opts.limits)
-    const queued = this.#queue.sizes()
+    const queuedBy = this.#queue.sizes()
+    let queued = 0
+    for (const n of queuedBy.values()) queued += n
+    const users: UserStatsView[] = pool.users.map((u) => ({
+      user: u.user,
+      connections: u.connections,
+      busy: u.busy,
+      capacity: u.capacity,
+      queued: queuedBy.get(u.user) ?? 0,
+      ...this.traffic.ofUser(u.user),
+    }))
     return {
+      /** Transport-level connections, including ones that have not registered a tunnel yet. */
       connections: this.#live.size,
+      /** Connections admitted into a pool (serving a tunnel). */
       tunnels: pool.connections,
       busy: pool.busy,
-      requests: this.#totalRequests,
-      users: pool.users.map((u) => ({
-        user: u.user,
-        connections: u.connections,
-        busy: u.busy,
-        capacity: u.capacity,
-        queued: queued.get(u.user) ?? 0,
-        requests: connectionsOf(this.#state, u.user).reduce((n, c) => n + (this.#live.get(c.id)?.requests ?? 0), 0),
-      })),
+      queued,
+      requests: this.traffic.total.requests,
+      users,
     }
   }
 
-  /** Per-connection busy counts from the pool (for /admin/connections). */
-  busyOf(id: string): number {
-    return this.#state.conns.get(id)?.busy ?? 0
+  /** The pool's view of connection `id` (busy, lastActive, state), if it is in the pool. */
+  poolEntry(id: string): Conn | undefined {
+    return this.#state.conns.get(id)
   }
 }

@@ -5,6 +5,7 @@ import type { RuntimeAdapter, ServeHandle, ServeOptions, TunnelWSEvents } from '
 interface BunSocketLike {
   readonly data: { events: TunnelWSEvents }
   getBufferedAmount?: () => number
+  terminate?: () => void
 }
 
 // Hono's Bun handler has no `drain`; the events object we gave to upgradeWebSocket travels in
@@ -41,6 +42,9 @@ export function createBunAdapter(): RuntimeAdapter {
     bufferedAmount(raw) {
       const ws = raw as BunSocketLike
       return ws.getBufferedAmount?.() ?? 0
+    },
+    terminate(raw) {
+      ;(raw as BunSocketLike).terminate?.()
     },
     async serve(app: Hono<any, any, any>, options: ServeOptions): Promise<ServeHandle> {
       const server = Bun.serve({

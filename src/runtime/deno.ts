@@ -3,6 +3,7 @@ import { getConnInfo, upgradeWebSocket } from 'hono/deno'
 import type { RuntimeAdapter, ServeHandle, ServeOptions } from './types.ts'
 
 declare const Deno: {
+  readonly internal?: symbol
   serve(
     options: { port: number; hostname: string; onListen?: (addr: { port: number; hostname: string }) => void; signal?: AbortSignal },
     handler: (req: Request, info: unknown) => Response | Promise<Response>,
@@ -27,6 +28,9 @@ export function createDenoAdapter(): RuntimeAdapter {
     bufferedAmount(raw) {
       return (raw as { bufferedAmount?: number }).bufferedAmount ?? 0
     },
+    terminate(raw) {
+      terminateDenoSocket(raw)
+    },
     async serve(app: Hono<any, any, any>, options: ServeOptions): Promise<ServeHandle> {
       const abort = new AbortController()
       let listening!: (addr: { port: number; hostname: string }) => void
@@ -47,4 +51,18 @@ export function createDenoAdapter(): RuntimeAdapter {
       }
     },
   }
+}
+
+/**
+ * Deno's WebSocket has no terminate(), and a server socket that sent its close frame waits for the
+ * peer's answer forever (its idle-timeout pings stop at close): a black-holed or frozen agent would
+ * keep the TCP connection open. Closing the socket's resource does what terminate() does elsewhere.
+ * This reaches into Deno internals (`[[rid]]`, `core.tryClose`), so it degrades to a no-op if they move.
+ */
+function terminateDenoSocket(raw: unknown): void {
+  if (typeof raw !== 'object' || raw === null) return
+  const ridKey = Object.getOwnPropertySymbols(raw).find((s) => s.description === '[[rid]]')
+  const rid = ridKey === undefined ? undefined : (raw as Record<symbol, unknown>)[ridKey]
+  const internal = Deno.internal === undefined ? undefined : (Deno as unknown as Record<symbol, { core?: { tryClose?: (rid: number) => void } }>)[Deno.internal]
+  if (typeof rid === 'number') internal?.core?.tryClose?.(rid)
 }

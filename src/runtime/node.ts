@@ -30,6 +30,10 @@ export function createNodeAdapter(rootApp: () => Hono<any, any, any>): RuntimeAd
     bufferedAmount(raw) {
       return (raw as { bufferedAmount?: number }).bufferedAmount ?? 0
     },
+    terminate(raw) {
+      // `ws` otherwise waits 30 s for the peer's close frame before destroying the socket.
+      ;(raw as { terminate?: () => void }).terminate?.()
+    },
     async serve(app: Hono<any, any, any>, options: ServeOptions): Promise<ServeHandle> {
       const server = await new Promise<Server>((resolve) => {
         const s = serve({ fetch: app.fetch, port: options.port, hostname: options.hostname }, () => resolve(s as Server)) as Server

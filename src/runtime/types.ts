@@ -38,6 +38,8 @@ export interface RuntimeAdapter {
   clientAddress(c: Context): { address: string | undefined; port: number | undefined }
   /** Bytes queued on a server-side WebSocket (raw object of the adapter), for backpressure. */
   bufferedAmount(raw: unknown): number
+  /** Cut a server-side WebSocket's connection at once, without waiting for the peer's close frame. */
+  terminate(raw: unknown): void
   /** Glue an embedding host passes to its own server: Bun's `websocket` handler, Node's `injectWebSocket`. */
   readonly glue: RuntimeGlue
 }

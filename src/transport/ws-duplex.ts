@@ -6,6 +6,8 @@ export interface FrameSocket {
   close(code: number, reason: string): void
   /** Bytes accepted by send() but not yet on the wire. */
   bufferedAmount(): number
+  /** Cut the connection without a closing handshake (when the peer never answers ours). */
+  terminate?(): void
 }
 
 export interface WsDuplexOptions {
@@ -13,6 +15,8 @@ export interface WsDuplexOptions {
   readonly remotePort?: number
   /** Pause writers above this many queued bytes (default 1 MiB). */
   readonly highWaterMark?: number
+  /** ms the peer gets to answer our close frame before the socket is cut (default 250). */
+  readonly closeHandshakeMs?: number
 }
 
 // Above this the writer waits for the socket to drain. ssh2 itself ignores write()'s return value
@@ -21,6 +25,9 @@ export interface WsDuplexOptions {
 const DEFAULT_HIGH_WATER = 1024 * 1024
 // Not every runtime tells us when its send buffer drains (Deno, `ws`): poll then.
 const DRAIN_POLL_MS = 5
+// A live peer answers a close frame within a round trip. A dead one (black-holed, frozen) never
+// does, and Deno's server socket and `ws` (30 s) would keep the TCP connection open meanwhile.
+const DEFAULT_CLOSE_HANDSHAKE_MS = 250
 
 /**
  * A WebSocket adapted into a Node `Duplex`, once, so SSH never knows (STYLE §6): binary frames in
@@ -35,6 +42,9 @@ export class WsDuplex extends Duplex {
   #highWater: number
   #pendingWrite: (() => void) | undefined
   #pollTimer: ReturnType<typeof setTimeout> | undefined
+  #terminateTimer: ReturnType<typeof setTimeout> | undefined
+  #closeHandshakeMs: number
+  #remoteGone = false
   #closeCode = 1000
   #closeReason = ''
   #closed = false
@@ -43,6 +53,7 @@ export class WsDuplex extends Duplex {
     super({ allowHalfOpen: false, readableHighWaterMark: 256 * 1024, writableHighWaterMark: 256 * 1024 })
     this.#socket = socket
     this.#highWater = options.highWaterMark ?? DEFAULT_HIGH_WATER
+    this.#closeHandshakeMs = options.closeHandshakeMs ?? DEFAULT_CLOSE_HANDSHAKE_MS
     this.remoteAddress = options.remoteAddress
     this.remotePort = options.remotePort
     this.remoteFamily = options.remoteAddress?.includes(':') ? 'IPv6' : 'IPv4'
@@ -66,6 +77,8 @@ export class WsDuplex extends Duplex {
   /** The peer closed the WebSocket: end reading and tear down. */
   remoteClosed(): void {
     this.#closed = true
+    this.#remoteGone = true
+    clearTimeout(this.#terminateTimer)
     if (!this.destroyed) {
       this.push(null)
       this.destroy()
@@ -140,5 +153,15 @@ export class WsDuplex extends Duplex {
     } catch {
       // Already closing: nothing left to tell the peer.
     }
+    const terminate = this.#socket.terminate
+    if (terminate === undefined || this.#remoteGone) return
+    this.#terminateTimer = setTimeout(() => {
+      if (this.#remoteGone) return
+      try {
+        terminate.call(this.#socket)
+      } catch {
+        // Already gone.
+      }
+    }, this.#closeHandshakeMs)
   }
 }

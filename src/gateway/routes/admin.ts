@@ -3,52 +3,86 @@ import { bearerOf } from '../../auth/tokens.ts'
 import { safeEqual } from '../auth.ts'
 import type { GatewayCore } from '../core.ts'
 import { errorResponse } from '../errors.ts'
+import type { LiveConn } from '../live-conn.ts'
+
+/** Whether the request carries the admin bearer token (compared in constant time). */
+export async function isAdmin(core: GatewayCore, authorization: string | undefined): Promise<boolean> {
+  const { data } = await core.resources()
+  const token = bearerOf(authorization)
+  return token !== undefined && safeEqual(token, data.adminToken)
+}
 
 /** `/admin/*`: stats, connections, kick, cleanup — behind the admin bearer token. */
 export function adminRoutes(core: GatewayCore): Hono {
   const app = new Hono()
   app.use('/admin/*', async (c, next) => {
-    const { data } = await core.resources()
-    const token = bearerOf(c.req.header('authorization'))
-    if (token === undefined || !safeEqual(token, data.adminToken)) return errorResponse('unauthorized', 'the admin token is required')
+    if (!(await isAdmin(core, c.req.header('authorization')))) return errorResponse('unauthorized', 'the admin token is required')
     await next()
   })
-  app.get('/admin/stats', (c) => {
-    const now = Date.now()
-    return c.json({
-      uptime: Math.round((now - core.startedAt) / 1000),
-      draining: core.isDraining(),
-      inflight: core.inflight.count,
-      totals: { ...core.traffic },
-      pool: core.registry.stats(),
-    })
-  })
-  app.get('/admin/connections', (c) =>
-    c.json({
-      connections: core.registry.list().map((conn) => ({
-        id: conn.id,
-        user: conn.user,
-        agentId: conn.agentId ?? null,
-        remoteAddress: conn.remoteAddress ?? null,
-        transport: conn.transport,
-        public: conn.isPublic,
-        opened: new Date(conn.openedAt).toISOString(),
-        lastActivity: new Date(conn.lastByteAt).toISOString(),
-        busy: core.registry.busyOf(conn.id),
-        requests: conn.requests,
-        bytesIn: conn.bytesIn,
-        bytesOut: conn.bytesOut,
-        state: conn.forward === undefined ? 'connecting' : core.isDraining() ? 'draining' : 'ready',
-      })),
-    }),
-  )
+  app.get('/admin/stats', (c) => c.json(statsView(core)))
+  app.get('/admin/connections', (c) => c.json({ connections: core.registry.list().map((conn) => connectionView(core, conn)) }))
   app.delete('/admin/connections/:id', (c) => {
-    const conn = core.registry.get(c.req.param('id'))
-    if (conn === undefined) return errorResponse('bad_request', `no connection ${c.req.param('id')}`)
-    core.log.info('connection_kicked', { conn: conn.id, user: conn.user })
-    conn.close('closed by admin', 1000)
-    return c.json({ closed: { id: conn.id, user: conn.user, reason: 'closed by admin' } })
+    const closed = core.registry.kick(c.req.param('id'))
+    if (closed === undefined) return errorResponse('bad_request', `no connection ${c.req.param('id')}`)
+    return c.json({ closed })
   })
-  app.post('/admin/cleanup', (c) => c.json({ closed: core.registry.sweepNow() }))
+  app.post('/admin/cleanup', (c) => {
+    const closed = core.registry.sweepNow()
+    if (closed.length > 0) core.log.info('sweep', { closed: closed.length, trigger: 'admin' })
+    return c.json({ closed: closed.map(({ id, user, reason }) => ({ id, user, reason })) })
+  })
   return app
+}
+
+/**
+ * `GET /admin/stats`. `totals` sums everything; `pool.users` has one line per user with a
+ * connection. Bytes: `bytesIn` came back from tunnels, `bytesOut` went into them.
+ */
+export function statsView(core: GatewayCore) {
+  const now = Date.now()
+  const pool = core.registry.stats()
+  const traffic = core.registry.traffic.total
+  return {
+    uptime: Math.round((now - core.startedAt) / 1000),
+    startedAt: new Date(core.startedAt).toISOString(),
+    draining: core.isDraining(),
+    inflight: core.inflight.count,
+    totals: {
+      users: pool.users.length,
+      connections: pool.connections,
+      tunnels: pool.tunnels,
+      busy: pool.busy,
+      queued: pool.queued,
+      requests: traffic.requests,
+      bytesIn: traffic.bytesIn,
+      bytesOut: traffic.bytesOut,
+    },
+    pool,
+  }
+}
+
+/** One entry of `GET /admin/connections`. */
+function connectionView(core: GatewayCore, conn: LiveConn) {
+  const entry = core.registry.poolEntry(conn.id)
+  const state =
+    conn.closing !== undefined ? 'closing' : conn.forward === undefined ? 'connecting' : entry?.state === 'draining' || core.isDraining() ? 'draining' : 'ready'
+  return {
+    id: conn.id,
+    user: conn.user,
+    agentId: conn.agentId ?? null,
+    remoteAddress: conn.remoteAddress ?? null,
+    transport: conn.transport,
+    public: conn.isPublic,
+    opened: new Date(conn.openedAt).toISOString(),
+    /** Last bytes from the agent (any packet, keep-alives included). */
+    lastSeen: new Date(conn.lastByteAt).toISOString(),
+    /** Last request started or ended on it (what idleness is measured from). */
+    lastActivity: new Date(entry?.lastActive ?? conn.openedAt).toISOString(),
+    busy: entry?.busy ?? 0,
+    channels: conn.channels,
+    requests: conn.requests,
+    bytesIn: conn.bytesIn,
+    bytesOut: conn.bytesOut,
+    state,
+  }
 }

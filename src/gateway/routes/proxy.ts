@@ -44,6 +44,7 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
     const acquired = await registry.acquire(tunnel, c.req.raw.signal)
     if (!acquired.ok) {
       done()
+      if (acquired.code === 'draining') return errorResponse('draining', 'the gateway is shutting down', { connection: 'close' })
       return acquired.code === 'tunnel_not_found'
         ? errorResponse('tunnel_not_found', `tunnel ${tunnel} has no agent connected`)
         : errorResponse('tunnel_saturated', `tunnel ${tunnel} is at capacity; retry shortly`, { 'retry-after': RETRY_AFTER_S })
@@ -56,9 +57,13 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
       const fwd = conn.forward
       if (client === undefined || fwd === undefined) return cb(new Error('connection closed'))
       try {
-        client.forwardOut(fwd.bindAddr, fwd.bindPort, remote.address ?? '127.0.0.1', remote.port ?? 0, (err, channel) =>
-          cb(err ?? undefined, channel),
-        )
+        client.forwardOut(fwd.bindAddr, fwd.bindPort, remote.address ?? '127.0.0.1', remote.port ?? 0, (err, channel) => {
+          if (channel !== undefined) {
+            conn.channels++
+            channel.once('close', () => conn.channels--)
+          }
+          cb(err ?? undefined, channel)
+        })
       } catch (err) {
         cb(err as Error)
       }
@@ -77,7 +82,7 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
         done()
         return errorResponse('upstream_unreachable', upstream.message)
       }
-      core.traffic.requests++
+      registry.traffic.record(tunnel, 0, 0)
       const events = bridgeEvents(upstream.socket, () => {
         lease.release()
         done()
@@ -93,9 +98,7 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
       (end) => {
         conn.bytesIn += end.bytesIn
         conn.bytesOut += end.bytesOut
-        core.traffic.requests++
-        core.traffic.bytesIn += end.bytesIn
-        core.traffic.bytesOut += end.bytesOut
+        registry.traffic.record(tunnel, end.bytesIn, end.bytesOut)
         lease.release()
         done()
       },

@@ -41,6 +41,7 @@ export function tunnelRoute(core: GatewayCore): Hono {
             send: (bytes) => ws.send(bytes as Uint8Array<ArrayBuffer>),
             close: (code, reason) => ws.close(code, reason),
             bufferedAmount: () => runtime.bufferedAmount(ws.raw),
+            terminate: () => runtime.terminate(ws.raw),
           },
           { remoteAddress: remote.address, remotePort: remote.port },
         )
@@ -56,15 +57,26 @@ export function tunnelRoute(core: GatewayCore): Hono {
           client: undefined,
           forward: undefined,
           lastByteAt: Date.now(),
+          closing: undefined,
+          channels: 0,
           requests: 0,
           bytesIn: 0,
           bytesOut: 0,
-          close(reason, wsCode = 1000) {
+          close(reason, wsCode = 1000, options = {}) {
+            if (live!.closing !== undefined) return
+            live!.closing = reason
             d.setCloseReason(wsCode, reason)
-            // SSH DISCONNECT first (ssh2 ends the socket after it), then make sure the socket goes.
+            // SSH DISCONNECT first (ssh2 ends the socket after it, and the duplex sends the close
+            // frame with `reason`), then make sure the socket goes even if a write never drains;
+            // the duplex cuts the connection when the peer does not answer the close frame.
             if (live?.client !== undefined) live.client.end()
             else d.end()
-            setTimeout(() => d.destroy(), CLOSE_FLUSH_MS).unref?.()
+            if (options.peerGone === true) {
+              d.destroy()
+              runtime.terminate(ws.raw)
+              return
+            }
+            setTimeout(() => d.destroy(), CLOSE_FLUSH_MS)
           },
         }
         core.registry.track(live)
