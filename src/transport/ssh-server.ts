@@ -1,12 +1,24 @@
 import type { Duplex } from 'node:stream'
 import ssh2, { type AuthContext, type Connection, type Server, type ServerChannel, type TcpipBindInfo } from 'ssh2'
+import type { SshCredentialCheck } from '../auth/ssh-credentials.ts'
 import type { Logger } from '../log/logger.ts'
 import { SSH_ALGORITHMS } from './ssh-algorithms.ts'
+import { DISCONNECT, disconnectWithReason } from './ssh-disconnect.ts'
 
 /** Who a transport already authenticated (the WebSocket route checked the bearer token). */
 export interface SessionBinding {
   readonly connId: string
   readonly user: string
+}
+
+/**
+ * A socket whose user SSH itself must authenticate (stock OpenSSH on the TCP listener): an
+ * authorized public key, or a token as the password. `onAuthenticated` runs before ssh2 tells
+ * the client it is in, so the connection is tracked before its first request can arrive.
+ */
+export interface PendingSession {
+  readonly connId: string
+  onAuthenticated(binding: SessionBinding, method: string): void
 }
 
 /** A tunnel registration requested by `tcpip-forward`, echoed back on every forwarded channel. */
@@ -31,7 +43,17 @@ export interface SshServerOptions {
   readonly keepaliveInterval: number
   readonly log: Logger
   readonly hooks: SshSessionHooks
+  /** Checks OpenSSH credentials for pending sessions; without it they can never authenticate. */
+  readonly credentials?: SshCredentialCheck
 }
+
+// OpenSSH's sshd default (MaxAuthTries): enough for a few agent keys and a password, and a
+// bound on guesses per connection (the TCP listener's auth timeout bounds the time).
+const MAX_AUTH_FAILURES = 6
+const AUTH_METHODS: AuthContext['method'][] = ['publickey', 'password']
+
+/** A `tcpip-forward` for port 0 asks the server to pick: every tunnel is reached on 80. */
+const TUNNEL_PORT = 80
 
 /** Refused request kinds, logged once each: the SSH surface is only what a tunnel needs. */
 function refuse(log: Logger, binding: SessionBinding, what: string, reject: (() => void) | undefined): void {
@@ -41,12 +63,14 @@ function refuse(log: Logger, binding: SessionBinding, what: string, reject: (() 
 
 /**
  * The gateway's SSH server. Sockets are injected (a WebSocket duplex, or a TCP socket) together
- * with the user the transport authenticated; ssh2's 'connection' event only hands us its client,
- * so the binding is found again through the socket.
+ * with the user the transport authenticated, or as pending sessions that authenticate over SSH;
+ * ssh2's 'connection' event only hands us its client, so the session is found again through
+ * the socket.
  */
 export class SshGatewayServer {
   readonly #server: Server
-  readonly #bindings = new WeakMap<object, SessionBinding>()
+  readonly #sessions = new WeakMap<object, SessionBinding | PendingSession>()
+  readonly #clients = new Map<string, Connection>()
   readonly #opts: SshServerOptions
 
   constructor(opts: SshServerOptions) {
@@ -66,43 +90,104 @@ export class SshGatewayServer {
     this.#server.on('error', (err: Error) => opts.log.warn('ssh_server_error', { message: err.message }))
   }
 
-  /** Run SSH on `socket` for an already-authenticated user. */
-  inject(socket: Duplex, binding: SessionBinding): void {
-    this.#bindings.set(socket, binding)
+  /** Run SSH on `socket`, for an already-authenticated user or a session SSH must authenticate. */
+  inject(socket: Duplex, session: SessionBinding | PendingSession): void {
+    this.#sessions.set(socket, session)
     this.#server.injectSocket(socket as never)
   }
 
+  /**
+   * SSH DISCONNECT carrying `reason` as its description (OpenSSH prints it), then end the
+   * socket. False when the connection has no SSH session (yet, or any more).
+   */
+  disconnect(connId: string, reason: string, code: number = DISCONNECT.BY_APPLICATION): boolean {
+    const client = this.#clients.get(connId)
+    return client !== undefined && disconnectWithReason(client, reason, code)
+  }
+
   #onClient(client: Connection, ip: string): void {
-    // ssh2 keeps the injected socket as `_sock`; that is how we find which user it carries.
+    // ssh2 keeps the injected socket as `_sock`; that is how we find which session it carries.
     const socket = (client as unknown as { _sock: object })._sock
-    const binding = this.#bindings.get(socket)
+    const session = this.#sessions.get(socket)
     const { log, hooks } = this.#opts
-    if (binding === undefined) {
+    if (session === undefined) {
       log.error('ssh_unbound_socket', { ip })
       client.end()
       return
     }
-    const forwards: ForwardSpec[] = []
-    client.on('error', (err: Error) => log.debug('ssh_client_error', { conn: binding.connId, message: err.message }))
+    const connId = session.connId
+    this.#clients.set(connId, client)
+    let binding: SessionBinding | undefined = 'user' in session ? session : undefined
+    client.on('error', (err: Error) => log.debug('ssh_client_error', { conn: connId, message: err.message }))
     client.on('close', () => {
-      hooks.onClose(binding)
+      this.#clients.delete(connId)
+      if (binding !== undefined) hooks.onClose(binding)
     })
-    client.on('authentication', (ctx: AuthContext) => this.#authenticate(ctx, binding))
-    client.on('ready', () => log.debug('ssh_ready', { conn: binding.connId, user: binding.user }))
+    if (binding !== undefined) {
+      const preauthenticated = binding
+      this.#serve(client, preauthenticated)
+      // The transport already authenticated the user (bearer token on the WebSocket); SSH auth
+      // only has to name the same user.
+      client.on('authentication', (ctx: AuthContext) => (ctx.username === preauthenticated.user ? ctx.accept() : ctx.reject([])))
+    } else {
+      const pending = session as PendingSession
+      let failures = 0
+      client.on('authentication', (ctx: AuthContext) => {
+        this.#authenticate(ctx).then(
+          (verdict) => {
+            if (verdict === 'authenticated') {
+              binding = { connId, user: ctx.username }
+              this.#serve(client, binding)
+              pending.onAuthenticated(binding, ctx.method)
+              ctx.accept()
+            } else if (verdict === 'key-ok') {
+              ctx.accept()
+            } else {
+              // `none` is how a client asks which methods exist: not a failed attempt.
+              if (ctx.method !== 'none' && ++failures >= MAX_AUTH_FAILURES) {
+                log.warn('ssh_auth_failed', { conn: connId, ip, method: ctx.method, failures, final: true })
+                disconnectWithReason(client, 'too many authentication failures', DISCONNECT.NO_MORE_AUTH_METHODS_AVAILABLE)
+                return
+              }
+              if (ctx.method !== 'none') log.info('ssh_auth_failed', { conn: connId, ip, method: ctx.method, failures })
+              ctx.reject(AUTH_METHODS)
+            }
+          },
+          (err: Error) => {
+            log.error('ssh_auth_error', { conn: connId, message: err.message })
+            ctx.reject(AUTH_METHODS)
+          },
+        )
+      })
+    }
+    client.on('ready', () => log.debug('ssh_ready', { conn: connId, user: binding?.user }))
+  }
+
+  async #authenticate(ctx: AuthContext): Promise<'authenticated' | 'key-ok' | 'rejected'> {
+    const check = this.#opts.credentials
+    if (check === undefined || ctx.method === 'none') return 'rejected'
+    return check(ctx)
+  }
+
+  /** The requests an authenticated session may make: a tunnel, and the status display. */
+  #serve(client: Connection, binding: SessionBinding): void {
+    const { log, hooks } = this.#opts
     client.on('request', (accept, reject, name, info) => {
       if (name === 'tcpip-forward') {
-        const spec = { bindAddr: (info as TcpipBindInfo).bindAddr, bindPort: (info as TcpipBindInfo).bindPort }
+        const bind = info as TcpipBindInfo
+        // Any bind address and port mean "my tunnel" (README); port 0 is answered as 80, and
+        // forwarded channels then carry 80, which is the port OpenSSH recorded for the forward.
+        const spec = { bindAddr: bind.bindAddr, bindPort: bind.bindPort === 0 ? TUNNEL_PORT : bind.bindPort }
         const result = hooks.onForward(binding, client, spec)
         if (!result.ok) {
           log.warn('tunnel_refused', { conn: binding.connId, user: binding.user, reason: result.reason })
           reject?.()
           return
         }
-        forwards.push(spec)
         accept?.(result.port)
       } else if (name === 'cancel-tcpip-forward') {
-        const spec = { bindAddr: (info as TcpipBindInfo).bindAddr, bindPort: (info as TcpipBindInfo).bindPort }
-        hooks.onCancelForward(binding, spec)
+        const bind = info as TcpipBindInfo
+        hooks.onCancelForward(binding, { bindAddr: bind.bindAddr, bindPort: bind.bindPort === 0 ? TUNNEL_PORT : bind.bindPort })
         accept?.()
       } else {
         refuse(log, binding, `global request ${name}`, reject)
@@ -134,12 +219,5 @@ export class SshGatewayServer {
         })
       })
     })
-  }
-
-  #authenticate(ctx: AuthContext, binding: SessionBinding): void {
-    // The transport already authenticated the user (bearer token on the WebSocket); SSH auth only
-    // has to name the same user.
-    if (ctx.username === binding.user) ctx.accept()
-    else ctx.reject([])
   }
 }
