@@ -48,6 +48,7 @@ async function serve(): Promise<void> {
   console.log(`  SSH host key: ${data.hostKeyFingerprint}`)
   console.log(data.adminTokenPath !== undefined ? `  admin token:  in ${data.adminTokenPath}` : '  admin token:  from BURROW_ADMIN_TOKEN')
   console.log(`  data dir:     ${data.dir}`)
+  if (gw.sshPort !== undefined) console.log(`  SSH listener: ${config.host}:${gw.sshPort} (stock OpenSSH: ssh -p ${gw.sshPort} -N -R 80:localhost:PORT USER@host)`)
   let signals = 0
   const onSignal = (signal: 'SIGTERM' | 'SIGINT') => {
     signals++

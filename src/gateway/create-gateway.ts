@@ -1,9 +1,11 @@
 import { Hono } from 'hono'
+import { sshCredentials } from '../auth/ssh-credentials.ts'
 import { createVerifier } from '../auth/verifier.ts'
 import { ConfigError, configFromOptions, type Config, type GatewayOptions } from '../config/index.ts'
 import { createLogger, type Logger } from '../log/logger.ts'
 import { loadRuntime, type RuntimeGlue, type RuntimeName, type ServeHandle } from '../runtime/index.ts'
 import { SshGatewayServer } from '../transport/ssh-server.ts'
+import type { SshTcpListener } from '../transport/ssh-tcp-listener.ts'
 import type { GatewayCore, GatewayResources } from './core.ts'
 import { openDataDir } from './data-dir.ts'
 import { drain } from './drain.ts'
@@ -12,6 +14,7 @@ import { healthRoutes } from './routes/health.ts'
 import { metricsRoute } from './routes/metrics.ts'
 import { proxyRoutes, proxyToTunnel } from './routes/proxy.ts'
 import { tunnelRoute } from './routes/tunnel.ts'
+import { listenSshPort } from './ssh-tcp.ts'
 import { statusText } from './status-text.ts'
 import { TunnelRegistry } from './tunnel-registry.ts'
 
@@ -33,13 +36,15 @@ export interface Gateway {
   resources(): Promise<GatewayResources>
   /** What an embedding host passes to its server: Bun's `websocket`, Node's `injectWebSocket`. */
   glue(): Promise<RuntimeGlue>
-  /** Start timers (sweep). No timers exist before this. */
+  /** Start timers (sweep) and, when `sshPort` is set, the raw TCP SSH listener. No timers exist before this. */
   start(): Promise<void>
   /** Serve `app` on the configured host/port (and start timers). */
   listen(): Promise<ServeHandle>
   /** Drain: refuse new work, let in-flight requests finish within the grace period, disconnect agents, close listeners. */
   stop(options?: { graceMs?: number }): Promise<void>
   readonly draining: boolean
+  /** The port of the raw TCP SSH listener once started, or undefined (no `sshPort`). */
+  readonly sshPort: number | undefined
 }
 
 /**
@@ -82,6 +87,7 @@ export function createGateway(options: CreateGatewayOptions = {}): Gateway {
   async function load(): Promise<GatewayResources> {
     const data = openDataDir(config.dataDir, { secret: config.secret, adminToken: config.adminToken })
     const runtime = await loadRuntime(() => options.rootApp ?? app, options.runtime)
+    const verify = createVerifier({ secret: data.secret, jwksUrl: config.jwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience })
     const ssh = new SshGatewayServer({
       hostKey: data.hostKey,
       keepaliveInterval: config.sshKeepaliveInterval,
@@ -97,8 +103,9 @@ export function createGateway(options: CreateGatewayOptions = {}): Gateway {
         statusText: (binding) => statusText(core, binding.user),
         onClose: (binding) => registry.closed(binding.connId),
       },
+      // OpenSSH users on SSH_PORT: keys in <data dir>/users/<user>/authorized_keys, or a token as the password.
+      credentials: sshCredentials({ dataDir: data.dir, verify, log }),
     })
-    const verify = createVerifier({ secret: data.secret, jwksUrl: config.jwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience })
     return { data, runtime, ssh, verify }
   }
 
@@ -127,6 +134,8 @@ export function createGateway(options: CreateGatewayOptions = {}): Gateway {
   let sweepTimer: ReturnType<typeof setInterval> | undefined
   let server: ServeHandle | undefined
   let stopping: Promise<void> | undefined
+  let sshListener: Promise<SshTcpListener | undefined> | undefined
+  let sshPort: number | undefined
 
   const gateway: Gateway = {
     app,
@@ -136,8 +145,13 @@ export function createGateway(options: CreateGatewayOptions = {}): Gateway {
     get draining() {
       return draining
     },
+    get sshPort() {
+      return sshPort
+    },
     async start() {
       await core.resources()
+      sshListener ??= config.sshPort === undefined ? Promise.resolve(undefined) : listenSshPort(core, config.sshPort)
+      sshPort = (await sshListener)?.port
       if (sweepTimer !== undefined) return
       sweepTimer = setInterval(() => {
         // Each closure is logged by the registry with its reason; this line sums up the pass.
@@ -167,7 +181,8 @@ export function createGateway(options: CreateGatewayOptions = {}): Gateway {
       registry,
       inflight: core.inflight,
       async closeListeners(force) {
-        await server?.close(force)
+        const ssh = await sshListener?.catch(() => undefined)
+        await Promise.all([server?.close(force), ssh?.close()])
       },
     })
     // The sweep keeps running during the drain (a connection may still go stale); not after it.

@@ -1,0 +1,70 @@
+import { listenSshTcp, type SshTcpListener } from '../transport/ssh-tcp-listener.ts'
+import type { GatewayCore } from './core.ts'
+import type { LiveConn } from './live-conn.ts'
+
+// How long a closing connection gets to flush its SSH disconnect before the socket is cut.
+const CLOSE_FLUSH_MS = 250
+
+/**
+ * `SSH_PORT`: stock OpenSSH (`ssh -N -R 80:localhost:3000 -p 2222 alice@gw`) straight to the
+ * gateway. The TCP twin of the `/tunnel` WebSocket route: the same SSH server, pool, limits,
+ * refusals and keep-alive; only authentication differs (SSH keys or a token as the password,
+ * instead of a bearer header), so a connection is tracked once SSH has authenticated it.
+ */
+export async function listenSshPort(core: GatewayCore, port: number): Promise<SshTcpListener> {
+  const { ssh } = await core.resources()
+  const { log, registry } = core
+  return listenSshTcp({
+    host: core.config.host,
+    port,
+    log,
+    onSocket({ socket, authenticated }) {
+      const id = core.nextConnId()
+      const remote = socket.remoteAddress
+      let live: LiveConn | undefined
+      socket.on('data', () => {
+        if (live !== undefined) live.lastByteAt = Date.now()
+      })
+      socket.on('close', () => {
+        if (live === undefined) return
+        registry.closed(id)
+        log.info('agent_disconnected', { conn: id, user: live.user })
+      })
+      ssh.inject(socket, {
+        connId: id,
+        onAuthenticated({ user }, method) {
+          authenticated()
+          const conn: LiveConn = {
+            id,
+            user,
+            agentId: undefined,
+            isPublic: false,
+            transport: 'tcp',
+            remoteAddress: remote,
+            openedAt: Date.now(),
+            client: undefined,
+            forward: undefined,
+            lastByteAt: Date.now(),
+            closing: undefined,
+            channels: 0,
+            requests: 0,
+            bytesIn: 0,
+            bytesOut: 0,
+            close(reason, _wsCode, options = {}) {
+              if (conn.closing !== undefined) return
+              conn.closing = reason
+              // The reason travels in the SSH DISCONNECT: that is the only text OpenSSH shows.
+              if (!ssh.disconnect(id, reason)) socket.end()
+              // A stale peer will not read it: cut at once instead of holding the socket.
+              if (options.peerGone === true) socket.destroy()
+              else setTimeout(() => socket.destroy(), CLOSE_FLUSH_MS)
+            },
+          }
+          live = conn
+          registry.track(conn)
+          log.info('agent_connected', { conn: id, user, remote, transport: 'tcp', auth: method })
+        },
+      })
+    },
+  })
+}
