@@ -5,6 +5,8 @@
  */
 import { parseArgs } from 'node:util'
 import { createAgent, type AgentStatus } from './agent/agent.ts'
+import { KEYS_USAGE, keysCommand } from './cli/keys.ts'
+import { WS_STDIO_USAGE, wsStdioCommand } from './cli/ws-stdio.ts'
 import { parseTtl, signToken } from './auth/tokens.ts'
 import { CONFIG_VARIABLES, ConfigError, configFromEnv, formatConfigIssues } from './config/index.ts'
 import { createGateway } from './gateway/create-gateway.ts'
@@ -21,6 +23,8 @@ const USAGE = `Usage:
   burrow connect --server URL --token T --to URL [--connections N] [--public] [--fingerprint SHA256:...]
                                      run an agent for the local service at --to
   burrow token USER [--ttl 30d]      print a token for USER signed with the gateway secret
+${KEYS_USAGE}
+${WS_STDIO_USAGE}
   burrow help                        this text
 `
 
@@ -164,6 +168,15 @@ async function main(argv: string[]): Promise<void> {
         return await connect(rest)
       case 'token':
         return await token(rest)
+      // keys and ws-stdio live in src/cli/; here they only get the process's streams and exit code.
+      case 'keys': {
+        const io = { dataDir: envConfig().dataDir, stdin: process.stdin, out: (l: string) => console.log(l), err: (l: string) => console.error(l) }
+        process.exit(await keysCommand(rest, io))
+      }
+      case 'ws-stdio': {
+        const io = { stdin: process.stdin, stdout: process.stdout, err: (l: string) => console.error(l), envToken: process.env.BURROW_TOKEN }
+        process.exit(await wsStdioCommand(rest, io))
+      }
       case 'help':
       case '--help':
       case '-h':
