@@ -7,6 +7,8 @@ const CLOCK_TOLERANCE_S = 30
 /** A verified token: who it is for. */
 export interface TokenClaims {
   readonly user: string
+  /** Expiry, seconds since the epoch, when the token has one. */
+  readonly exp?: number
 }
 
 export type VerifyResult = { ok: true; claims: TokenClaims } | { ok: false; reason: string }
@@ -42,11 +44,11 @@ export async function signToken(secret: string, user: string, ttlSeconds: number
 }
 
 /** Verify a token: HS256 only (no `none`, no algorithm confusion), `exp`/`nbf` honoured. */
-export async function verifyToken(secret: string, token: string): Promise<VerifyResult> {
+export async function verifyToken(secret: string, token: string, now: number = Date.now()): Promise<VerifyResult> {
   try {
-    const { payload } = await jwtVerify(token, keyOf(secret), { algorithms: [ALG], clockTolerance: CLOCK_TOLERANCE_S })
+    const { payload } = await jwtVerify(token, keyOf(secret), { algorithms: [ALG], clockTolerance: CLOCK_TOLERANCE_S, currentDate: new Date(now) })
     if (typeof payload.sub !== 'string' || payload.sub === '') return { ok: false, reason: 'token has no subject' }
-    return { ok: true, claims: { user: payload.sub } }
+    return { ok: true, claims: { user: payload.sub, ...(payload.exp !== undefined ? { exp: payload.exp } : {}) } }
   } catch (err) {
     if (err instanceof errors.JWTExpired) return { ok: false, reason: 'token expired' }
     if (err instanceof errors.JWSSignatureVerificationFailed) return { ok: false, reason: 'bad token signature' }

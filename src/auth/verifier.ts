@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose'
 import { verifyToken, type VerifyResult } from './tokens.ts'
 
@@ -16,21 +17,46 @@ export interface VerifierOptions {
 /** Verifies a bearer token: first against the gateway's own HS256 secret, then (if configured) an external issuer's JWKS. */
 export type TokenVerifier = (token: string) => Promise<VerifyResult>
 
-/** Build the verifier from config. Example: `const verify = createVerifier({ secret })`. */
-export function createVerifier(opts: VerifierOptions): TokenVerifier {
+// Verified tokens are remembered for a while: a consumer sends the same token on every request,
+// and re-checking its signature each time was a visible share of the gateway's CPU. Only
+// successes are cached, never past the token's own expiry.
+const CACHE_MAX = 10_000
+const CACHE_TTL_MS = 60_000
+
+/** Build the verifier from config, with a cache of verified tokens. Example: `const verify = createVerifier({ secret })`. */
+export function createVerifier(opts: VerifierOptions, now: () => number = Date.now): TokenVerifier {
+  const verify = uncachedVerifier(opts, now)
+  const cache = new LRUCache<string, { user: string; until: number }>({ max: CACHE_MAX })
+  return async (token) => {
+    const hit = cache.get(token)
+    const t = now()
+    if (hit !== undefined && hit.until > t) return { ok: true, claims: { user: hit.user } }
+    const result = await verify(token)
+    if (result.ok) {
+      const expMs = result.claims.exp === undefined ? Infinity : result.claims.exp * 1000
+      cache.set(token, { user: result.claims.user, until: Math.min(t + CACHE_TTL_MS, expMs) })
+    } else if (hit !== undefined) {
+      cache.delete(token)
+    }
+    return result
+  }
+}
+
+function uncachedVerifier(opts: VerifierOptions, now: () => number): TokenVerifier {
   const jwks: JWTVerifyGetKey | undefined = opts.jwksUrl === undefined ? undefined : createRemoteJWKSet(new URL(opts.jwksUrl))
   return async (token) => {
-    const own = await verifyToken(opts.secret, token)
+    const own = await verifyToken(opts.secret, token, now())
     if (own.ok || jwks === undefined) return own
     try {
       const { payload } = await jwtVerify(token, jwks, {
         algorithms: EXTERNAL_ALGORITHMS,
         clockTolerance: CLOCK_TOLERANCE_S,
+        currentDate: new Date(now()),
         ...(opts.issuer !== undefined ? { issuer: opts.issuer } : {}),
         ...(opts.audience !== undefined ? { audience: opts.audience } : {}),
       })
       if (typeof payload.sub !== 'string' || payload.sub === '') return { ok: false, reason: 'token has no subject' }
-      return { ok: true, claims: { user: payload.sub } }
+      return { ok: true, claims: { user: payload.sub, ...(payload.exp !== undefined ? { exp: payload.exp } : {}) } }
     } catch (err) {
       if (err instanceof errors.JWTExpired) return { ok: false, reason: 'token expired' }
       if (err instanceof errors.JWTClaimValidationFailed) return { ok: false, reason: `token ${err.claim} claim rejected` }

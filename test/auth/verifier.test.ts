@@ -30,7 +30,7 @@ describe('token verification', () => {
 
   test('the gateway’s own HS256 tokens verify; a wrong secret does not', async () => {
     const verify = createVerifier({ secret: SECRET })
-    expect(await verify(await signToken(SECRET, 'alice', 60))).toEqual({ ok: true, claims: { user: 'alice' } })
+    expect(await verify(await signToken(SECRET, 'alice', 60))).toMatchObject({ ok: true, claims: { user: 'alice' } })
     expect((await verify(await signToken('another-secret-0123456789abcdefghij', 'alice', 60))).ok).toBe(false)
   })
 
@@ -49,7 +49,7 @@ describe('token verification', () => {
 
   test('an external issuer’s token verifies through its JWKS, with issuer and audience enforced', async () => {
     const verify = createVerifier({ secret: SECRET, jwksUrl, issuer: 'https://idp.test', audience: 'burrow' })
-    expect(await verify(await external({ sub: 'bob', iss: 'https://idp.test', aud: 'burrow' }))).toEqual({ ok: true, claims: { user: 'bob' } })
+    expect(await verify(await external({ sub: 'bob', iss: 'https://idp.test', aud: 'burrow' }))).toMatchObject({ ok: true, claims: { user: 'bob' } })
     expect(await verify(await external({ sub: 'bob', iss: 'https://evil.test', aud: 'burrow' }))).toEqual({ ok: false, reason: 'token iss claim rejected' })
     expect(await verify(await external({ sub: 'bob', iss: 'https://idp.test', aud: 'other' }))).toEqual({ ok: false, reason: 'token aud claim rejected' })
   })
@@ -63,5 +63,17 @@ describe('token verification', () => {
       .setExpirationTime('5m')
       .sign(new TextEncoder().encode(JSON.stringify(jwks.keys[0])))
     expect((await verify(confused)).ok).toBe(false)
+  })
+})
+
+describe('verified-token cache', () => {
+  test('a cached token stops being accepted once it expires', async () => {
+    let clock = Date.now()
+    const verify = createVerifier({ secret: SECRET }, () => clock)
+    const token = await signToken(SECRET, 'alice', 10, clock)
+    expect((await verify(token)).ok).toBe(true)
+    expect((await verify(token)).ok).toBe(true)
+    clock += 10_000 + 31_000 // past exp plus the clock tolerance
+    expect(await verify(token)).toEqual({ ok: false, reason: 'token expired' })
   })
 })

@@ -17,6 +17,7 @@ export interface IdleRssResult {
   /** What the gateway's /admin/stats counted. */
   readonly gatewayCounted: number | undefined
   readonly failures: string[]
+  readonly gatewayOutput: string | undefined
 }
 
 export async function measureIdleRss(runtime: RuntimeName, wanted: number, settleMs: number, workDir: string, tag: string): Promise<IdleRssResult> {
@@ -27,7 +28,7 @@ export async function measureIdleRss(runtime: RuntimeName, wanted: number, settl
     await fetch(`${gw.url}/healthz`).then((r) => r.arrayBuffer())
     await sleep(settleMs)
     const beforeKiB = rssKiB(gw.proc.child.pid!)
-    const [cmd, args] = runtimeCommand('bun', 'test/bench/idle-agents.ts', [gw.url, String(wanted), 'idle', '600'])
+    const [cmd, args] = runtimeCommand('bun', 'test/bench/sim-agents.ts', [gw.url, String(wanted), 'idle', '600'])
     const sim = spawnLogged(`idle-agents-${runtime}`, cmd, args, log)
     try {
       const ok = await until(async () => {
@@ -36,7 +37,7 @@ export async function measureIdleRss(runtime: RuntimeName, wanted: number, settl
       }, 180_000, 100)
       const out = sim.log()
       const m = /ready (\d+) (\d+) failed (\d+)/.exec(out)
-      if (!ok || m === null) throw new Error(`idle agents did not come up:\n${out.slice(-2000)}`)
+      if (!ok || m === null) throw new Error(`idle agents did not come up:\n${out.slice(-2000)}\ngateway: ${gw.proc.output().slice(-2000)}`)
       await sleep(settleMs)
       const afterKiB = rssKiB(gw.proc.child.pid!)
       const connections = Number(m[1])
@@ -58,6 +59,8 @@ export async function measureIdleRss(runtime: RuntimeName, wanted: number, settl
         connectMs: Number(m[2]),
         gatewayCounted,
         failures,
+        // When agents fail, what the gateway said (it may have crashed).
+        gatewayOutput: failures.length > 0 || gw.proc.child.exitCode !== null ? `exit ${gw.proc.child.exitCode ?? gw.proc.child.signalCode ?? 'running'}: ${gw.proc.output().slice(-3000)}` : undefined,
       }
     } finally {
       await stopOwned(sim)

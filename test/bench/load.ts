@@ -6,7 +6,8 @@
 import { join } from 'node:path'
 import { spawnLogged, type OwnedProc } from './procs.ts'
 
-const WRK_SCRIPT = join(import.meta.dir, 'wrk-report.lua')
+/** The Lua script that makes wrk print its figures as one JSON line (`done()`). */
+export const WRK_SCRIPT = join(import.meta.dir, 'wrk-report.lua')
 
 export interface WrkResult {
   readonly requests: number
@@ -27,12 +28,19 @@ async function finished(proc: OwnedProc, what: string): Promise<string> {
   return out
 }
 
-/** `wrk -t1 -c<connections> -d<seconds>s` against `url`. */
-export async function runWrk(url: string, headers: Record<string, string>, connections: number, seconds: number, logFile: string): Promise<WrkResult> {
+/** `wrk -t1 -c<connections> -d<seconds>s` against `url` (with `script`, which must keep `done()`). */
+export async function runWrk(
+  url: string,
+  headers: Record<string, string>,
+  connections: number,
+  seconds: number,
+  logFile: string,
+  script = WRK_SCRIPT,
+): Promise<WrkResult> {
   const args = [
     '-t1',
     `-c${connections}`, // wrk takes whole seconds only.
-    `-d${Math.max(1, Math.round(seconds))}s`, '--timeout', '10s', '-s', WRK_SCRIPT]
+    `-d${Math.max(1, Math.round(seconds))}s`, '--timeout', '10s', '-s', script]
   for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`)
   args.push(url)
   const out = await finished(spawnLogged('wrk', 'wrk', args, logFile), 'wrk')

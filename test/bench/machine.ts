@@ -30,5 +30,16 @@ export function describeMachine(): Record<string, string> {
     openssh: versionOf('ssh', ['-V']),
     wrk: versionOf('wrk', ['--version']).replace(/\s*\[.*$/, ''),
     curl: versionOf('curl', ['--version']).split(' ').slice(0, 2).join(' '),
+    commit: `${sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'])}${sh('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src']) === '' ? '' : ' (src/ has uncommitted changes)'}`,
+    'load average at start': loadAverage(),
+  }
+}
+
+/** 1, 5 and 15 minute load averages: a busy shared machine shows here first. */
+export function loadAverage(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+  } catch {
+    return '?'
   }
 }

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util'
 import type { RuntimeName } from '../support/processes.ts'
 
-export const WORKLOADS = ['small1', 'small64', 'cpu', 'download', 'upload', 'sse', 'startup', 'idle'] as const
+export const WORKLOADS = ['small1', 'small64', 'cpu', 'download', 'upload', 'sse', 'startup', 'idle', 'users'] as const
 export type Workload = (typeof WORKLOADS)[number]
 
 export const BASELINES = ['direct', 'ssh-n', 'ssh-nodelay'] as const
@@ -26,6 +26,8 @@ export interface BenchOptions {
   readonly sseEvents: number
   readonly sseEveryMs: number
   readonly idleConnections: number
+  /** Users (one simulated agent each) sharing the 64-connection small-GET load in the `users` workload. */
+  readonly users: number
   /** ms to let the gateway's heap settle before each idle-RSS reading. */
   readonly idleSettleMs: number
   /** Connections of the bench's Burrow agent (`--connections`). */
@@ -44,6 +46,7 @@ export const USAGE = `Usage: bun run bench [flags]
   --passes=N               measure each configuration N times (default 2)
   --seconds=S              duration of each small-GET run, whole seconds (default 10; quick 1)
   --idle=N                 idle agent connections for the RSS figure (default 1000; quick 100)
+  --users=N                users with an agent each, sharing the 64-connection load (default 100)
   --agent-connections=N    connections of the Burrow agent, 1..3 (default 3)
   --json[=FILE]            JSON on stdout instead of the table, or the table plus JSON in FILE
   --keep                   keep the temp dir with every process's log
@@ -83,6 +86,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
       passes: { type: 'string' },
       seconds: { type: 'string' },
       idle: { type: 'string' },
+      users: { type: 'string' },
       'agent-connections': { type: 'string' },
       json: { type: 'string' },
       keep: { type: 'boolean', default: false },
@@ -110,6 +114,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     sseEvents: 50,
     sseEveryMs: 20,
     idleConnections: Math.round(positiveNumber(values.idle, '--idle', quick ? 100 : 1000)),
+    users: Math.round(positiveNumber(values.users, '--users', 100)),
     idleSettleMs: quick ? 1000 : 3000,
     agentConnections,
     keep: values.keep === true,

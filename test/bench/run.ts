@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runtimeCommand, stopAll } from '../support/processes.ts'
 import { measureIdleRss } from './idle-rss.ts'
+import { measureManyUsers } from './many-users.ts'
 import { runDownload, runSse, runUpload, runWrk } from './load.ts'
-import { describeMachine } from './machine.ts'
+import { describeMachine, loadAverage } from './machine.ts'
 import { parseBenchArgs, USAGE, type BenchOptions } from './options.ts'
 import { startPrivateSshd, type PrivateSshd } from './private-sshd.ts'
 import { cpuDelta, cpuSeconds, killOwned, rssSumKiB, spawnLogged, until } from './procs.ts'
@@ -193,7 +194,9 @@ async function main(): Promise<void> {
         if (r === undefined) continue
         detail[`idle-burrow-${runtime}-p${pass}`] = r
         progress(`${label}: ${r.connections}/${r.wanted} up in ${r.connectMs} ms, gateway RSS ${(r.beforeKiB / 1024).toFixed(1)} → ${(r.afterKiB / 1024).toFixed(1)} MiB`)
-        if (r.connections < r.wanted) problems.push(`${label} idle: only ${r.connections} of ${r.wanted} connections came up: ${r.failures.join('; ')}`)
+        if (r.connections < r.wanted) {
+          problems.push(`${label} idle: only ${r.connections} of ${r.wanted} connections came up: ${r.failures.slice(0, 3).join('; ')}\n    gateway ${r.gatewayOutput?.split('\n').join('\n    ')}`)
+        }
         if (r.gatewayCounted !== undefined && r.gatewayCounted !== r.connections) problems.push(`${label} idle: the gateway counted ${r.gatewayCounted} connections, the agents ${r.connections}`)
         const id = `burrow-${runtime}` as TargetId
         const list = (passes[id] ??= [])
@@ -202,8 +205,24 @@ async function main(): Promise<void> {
         slot['idle.kibPerConn'] = r.perConnKiB
       }
     }
+    if (has('users')) {
+      for (const runtime of opts.runtimes) {
+        const label = `pass ${pass}/${opts.passes} Burrow ${runtime}`
+        progress(`${label}: ${opts.users} users' agents, small GET, 64 connections, ${opts.seconds} s`)
+        const r = await step(`${label} many users`, () => measureManyUsers(runtime, opts.users, opts.warmupSeconds, opts.seconds, originPort, workDir, `p${pass}`))
+        if (r === undefined) continue
+        detail[`users-burrow-${runtime}-p${pass}`] = r
+        noteWrkErrors(`${label} many users`, r.run.errors)
+        if (r.up < r.users) problems.push(`${label} many users: only ${r.up} of ${r.users} agents came up`)
+        const id = `burrow-${runtime}` as TargetId
+        const list = (passes[id] ??= [])
+        const slot = list[pass - 1] ?? (list[pass - 1] = {})
+        Object.assign(slot, { 'users.rps': r.run.rps, 'users.p50': r.run.p50Ms, 'users.p99': r.run.p99Ms })
+      }
+    }
   }
 
+  machine['load average at end'] = loadAverage()
   const results: BenchResults = {
     date: new Date().toISOString(),
     machine,
@@ -218,7 +237,7 @@ async function main(): Promise<void> {
   const problemText = problems.length === 0 ? 'none' : problems.map((p) => `- ${p}`).join('\n')
   const text = `Burrow bench, ${results.date}, ${results.elapsedS} s\n${Object.entries(machine)
     .map(([k, v]) => `  ${k}: ${v}`)
-    .join('\n')}\n\n${table}\n\nIssue 7 targets (Burrow on Bun unless named):\n${checks}\n\nProblems seen:\n${problemText}\n`
+    .join('\n')}\n  settings: ${opts.passes} passes; small GETs ${opts.seconds} s each after ${opts.warmupSeconds} s warm-up; download ${opts.downloadBytes / 1048576} MiB; upload ${opts.uploadBytes / 1048576} MiB; SSE ${opts.sseEvents} × ${opts.sseEveryMs} ms; ${opts.idleConnections} idle connections; ${opts.users} users; Burrow agent --connections ${opts.agentConnections}\n\n${table}\n\nIssue 7 targets (Burrow on Bun unless named):\n${checks}\n\nProblems seen:\n${problemText}\n`
   if (opts.json.toStdout) process.stdout.write(JSON.stringify(results, null, 2) + '\n')
   else process.stdout.write(text)
   if (opts.json.file !== undefined) writeFileSync(opts.json.file, JSON.stringify(results, null, 2) + '\n')

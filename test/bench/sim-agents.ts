@@ -1,21 +1,25 @@
 /**
- * Simulated idle agents, in their own process so their memory never counts as the gateway's:
- * `bun test/bench/idle-agents.ts <gatewayUrl> <count> [prefix] [maxSeconds]` opens `count`
- * WebSocket + SSH sessions, each for its own user (`<prefix>-<i>`, since a user may hold only 3),
- * registers the tunnel (`tcpip-forward`) as an agent does, prints `ready <n> <ms>` once all are up,
- * then sits idle until killed (or `maxSeconds` pass: every bench loop is bounded).
+ * Simulated agents, in their own process so their memory never counts as the gateway's:
+ * `bun test/bench/sim-agents.ts <gatewayUrl> <count> [prefix] [maxSeconds] [originPort]` opens
+ * `count` WebSocket + SSH sessions, each for its own user (`<prefix>-<i>`, since a user may hold
+ * only 3), registers the tunnel (`tcpip-forward`) as an agent does, prints `ready <n> <ms> failed <k>`
+ * once all are up, then stays until killed (or `maxSeconds` pass: every bench loop is bounded).
+ * Without `originPort` the agents are idle and refuse channels; with it they pipe each channel to
+ * 127.0.0.1:<originPort>, as the real agent does.
  */
+import { connect } from 'node:net'
 import ssh2 from 'ssh2'
 import WebSocket from 'ws'
 import { SSH_ALGORITHMS } from '../../src/transport/ssh-algorithms.ts'
 import { WsDuplex } from '../../src/transport/ws-duplex.ts'
 import { tokenFor } from '../support/tokens.ts'
 
-const [gatewayUrl, countArg, prefix = 'idle', maxSecondsArg = '600'] = process.argv.slice(2)
+const [gatewayUrl, countArg, prefix = 'idle', maxSecondsArg = '600', originPortArg] = process.argv.slice(2)
 if (gatewayUrl === undefined || countArg === undefined) {
-  console.error('usage: idle-agents.ts <gatewayUrl> <count> [prefix] [maxSeconds]')
+  console.error('usage: sim-agents.ts <gatewayUrl> <count> [prefix] [maxSeconds] [originPort]')
   process.exit(2)
 }
+const originPort = originPortArg === undefined ? undefined : Number(originPortArg)
 const count = Number(countArg)
 // Handshakes in flight at once: enough to be quick, few enough not to trip handshake timeouts.
 const PARALLEL = 16
@@ -45,8 +49,25 @@ function dial(user: string, token: string): Promise<void> {
     client.on('ready', () => {
       client.forwardIn('localhost', 80, (err) => (err ? reject(new Error(`${user}: tcpip-forward refused`)) : resolve()))
     })
-    // An idle agent serves nothing.
-    client.on('tcp connection', (_info, _accept, rejectChannel) => rejectChannel())
+    client.on('tcp connection', (_info, accept, rejectChannel) => {
+      // An idle agent serves nothing.
+      if (originPort === undefined) return rejectChannel()
+      const socket = connect({ host: '127.0.0.1', port: originPort })
+      socket.setNoDelay(true)
+      socket.once('error', () => rejectChannel())
+      socket.once('connect', () => {
+        const channel = accept()
+        socket.pipe(channel).pipe(socket)
+        const done = () => {
+          socket.destroy()
+          channel.destroy()
+        }
+        socket.on('error', done)
+        socket.on('close', () => channel.end())
+        channel.on('error', done)
+        channel.on('close', () => socket.destroy())
+      })
+    })
     ws.on('open', () => {
       client.connect({
         sock: duplex as never,
