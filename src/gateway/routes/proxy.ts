@@ -1,11 +1,20 @@
 import { Hono, type Context } from 'hono'
 import { requestHeadersForUpstream } from '../../proxy/headers.ts'
-import { exchangeOverChannel } from '../../proxy/http-over-channel.ts'
+import { ChannelPool } from '../../proxy/channel-pool.ts'
+import { exchange } from '../../proxy/http1-exchange.ts'
 import { bridgeEvents, connectUpstreamWebSocket } from '../../proxy/websocket-bridge.ts'
 import type { ChannelOpener } from '../../proxy/channel-agent.ts'
 import { authenticate } from '../auth.ts'
 import type { GatewayCore } from '../core.ts'
 import { errorResponse } from '../errors.ts'
+
+// Idle kept-alive channels per agent connection; they go with the connection (WeakMap).
+const channelPools = new WeakMap<object, ChannelPool>()
+function channelPoolOf(conn: object): ChannelPool {
+  let pool = channelPools.get(conn)
+  if (pool === undefined) channelPools.set(conn, (pool = new ChannelPool()))
+  return pool
+}
 
 /** Tunnel names: DNS labels (they also appear as `<tunnel>.<base domain>`). */
 export const TUNNEL_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
@@ -91,7 +100,8 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
     }
     const method = c.req.method
     const hasBody = method !== 'GET' && method !== 'HEAD' && c.req.raw.body !== null
-    const result = await exchangeOverChannel(
+    const result = await exchange(
+      channelPoolOf(conn),
       open,
       { method, path: upstreamPath, headers, body: hasBody ? c.req.raw.body : null },
       { head: core.config.upstreamHeadTimeout, idle: core.config.upstreamIdleTimeout },
