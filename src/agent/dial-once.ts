@@ -88,8 +88,10 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
           detail = JSON.parse(detail).error.message ?? detail
         } catch {}
         const status = res.statusCode ?? 0
-        if (status === 401 || status === 403) finish({ kind: 'fatal', message: `the gateway rejected the token (${status}): ${detail}` })
-        else finish({ kind: 'retry', message: `the gateway answered ${status}: ${detail}`, wasUp: false })
+        // Some servers (@hono/node-ws) send refused upgrades without a body: then the status says it all.
+        const why = detail === '' ? '' : `: ${detail}`
+        if (status === 401 || status === 403) finish({ kind: 'fatal', message: `the gateway rejected the token (${status})${why}` })
+        else finish({ kind: 'retry', message: `the gateway answered ${status}${why}`, wasUp: false })
       })
       res.on('error', () => finish({ kind: 'retry', message: `the gateway answered ${res.statusCode}`, wasUp: false }))
     })

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import ssh2 from 'ssh2'
 
@@ -20,15 +20,19 @@ export interface DataDir {
 function readOrCreate(path: string, create: () => string): string {
   if (existsSync(path)) return readFileSync(path, 'utf8').trim()
   const value = create()
-  // `wx`: two gateways starting on one fresh dir must not overwrite each other's key.
+  // Write a private temp file, then publish it with link(): link fails if the name exists, so two
+  // gateways starting on one fresh dir agree on one key, and no reader ever sees a half-written file.
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
+  writeFileSync(tmp, value + '\n', { mode: 0o600, flag: 'wx' })
   try {
-    writeFileSync(path, value + '\n', { mode: 0o600, flag: 'wx' })
+    linkSync(tmp, path)
+    return value
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(path, 'utf8').trim()
     throw err
+  } finally {
+    unlinkSync(tmp)
   }
-  chmodSync(path, 0o600)
-  return value
 }
 
 /** SHA256 fingerprint in OpenSSH's form (`SHA256:` + unpadded base64 of the public key blob). */

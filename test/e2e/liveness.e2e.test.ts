@@ -4,10 +4,13 @@
  * Timings are printed (`[figure] …`) for the record, never asserted: CI machines vary.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
-import { admin, connectionsOf, countIn, eventually, logLines, waitForCount, within } from '../support/admin.ts'
+import { admin, connectionsOf, countIn, eventually, logLines, waitForTunnelsUp, within } from '../support/admin.ts'
 import { startAgent, startGateway, startOrigin, stopAll, type Origin, type RuntimeName } from '../support/processes.ts'
 import { startRelay, type Relay } from '../support/relay.ts'
 import { tokenFor } from '../support/tokens.ts'
+
+// Bun applies the preload's setDefaultTimeout to the first test file only: long tests say their own.
+const SLOW_TEST_MS = 60_000
 
 const KEEPALIVE_MS = 300
 const SWEEP_MS = 300
@@ -54,13 +57,13 @@ for (const runtime of ['bun', 'deno', 'node'] as RuntimeName[]) {
       expect(retired.map((l) => [l.conn, l.reason])).toEqual([[before!.id, 'stale']])
       expect(agent.proc.output()).toContain('no sign of life from the gateway')
 
-      await waitForCount(agent.proc, /connected \(1\/1\)/, 2)
+      await waitForTunnelsUp(agent.proc, 2)
       console.log(`[figure] ${runtime}: black hole → agent serving again: ${Date.now() - cutAt} ms`)
       const after = await connectionsOf(gw.url, 'alice')
       expect(after.map((c) => c.id)).not.toContain(before!.id)
       expect(after).toHaveLength(1)
       expect(await hello(gw.url, alice)).toBe('200 hello from origin ')
-    })
+    }, SLOW_TEST_MS)
   })
 }
 
@@ -80,9 +83,9 @@ describe('gateway on bun: frozen, killed and idle agents', () => {
     } finally {
       agent.proc.kill('SIGCONT')
     }
-    await waitForCount(agent.proc, /connected \(1\/1\)/, 2)
+    await waitForTunnelsUp(agent.proc, 2)
     expect(await hello(gw.url, alice)).toBe('200 hello from origin ')
-  })
+  }, SLOW_TEST_MS)
 
   test('a killed agent leaves the pool at once on socket close, not at a sweep', async () => {
     // Sweep and keep-alive far away: only the socket closing can take the connection out.
@@ -97,7 +100,7 @@ describe('gateway on bun: frozen, killed and idle agents', () => {
     expect(logLines(gw.proc, 'connection_retired')).toEqual([])
     expect(logLines(gw.proc, 'tunnel_closed').map((l) => l.conn)).toEqual([killed!.id])
     expect(await hello(gw.url, alice)).toStartWith('404 ')
-  })
+  }, SLOW_TEST_MS)
 
   test("a surplus idle connection is retired (reason idle) while the user's last one is kept", async () => {
     // MAX_IDLE_TIME at its minimum; sweeps only when asked (POST /admin/cleanup), so the test sees each one.
@@ -119,7 +122,7 @@ describe('gateway on bun: frozen, killed and idle agents', () => {
     expect(now.map((c) => c.id)).not.toContain(closed[0]!.id)
     expect(logLines(gw.proc, 'connection_retired').map((l) => [l.conn, l.reason])).toEqual([[closed[0]!.id, 'idle']])
     expect(await hello(gw.url, alice)).toBe('200 hello from origin ')
-  })
+  }, SLOW_TEST_MS)
 })
 
 describe('gateway on bun: a reconnect is never blocked by a stale slot', () => {
@@ -136,7 +139,7 @@ describe('gateway on bun: a reconnect is never blocked by a stale slot', () => {
     const cutAt = Date.now()
     const cut = relay.cutAgentSide()
     expect(cut).toHaveLength(3)
-    await waitForCount(agent.proc, /connected \(3\/3\)/, 2)
+    await waitForTunnelsUp(agent.proc, 6)
     console.log(`[figure] bun: 3 connections cut → agent back at 3/3 (gateway had not noticed): ${Date.now() - cutAt} ms`)
     const now = await connectionsOf(gw.url, 'alice')
     expect(now).toHaveLength(3)
@@ -152,5 +155,5 @@ describe('gateway on bun: a reconnect is never blocked by a stale slot', () => {
     other.proc.kill()
     expect((await connectionsOf(gw.url, 'alice')).map((c) => c.id).sort()).toEqual(now.map((c) => c.id).sort())
     expect(await hello(gw.url, alice)).toBe('200 hello from origin ')
-  })
+  }, SLOW_TEST_MS)
 })

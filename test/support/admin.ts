@@ -58,6 +58,14 @@ export function waitForCount(proc: Proc, re: RegExp, n: number, ms = 20_000): Pr
   }, ms)
 }
 
+/**
+ * Wait until the agent (run with LOG_LEVEL=info) has brought tunnels up `n` times in total. Its
+ * status line is no counter: it repeats "connected (k/k)" whenever the served count changes.
+ */
+export function waitForTunnelsUp(agent: Proc, n: number, ms = 20_000): Promise<number> {
+  return waitForCount(agent, /"event":"agent_tunnel_up"/, n, ms)
+}
+
 /** The JSON log lines of a process with `event` (and optionally matching fields). */
 export function logLines(proc: Proc, event: string): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = []

@@ -76,7 +76,7 @@ export function startProcess(cmd: string, args: string[], env: Record<string, st
           setTimeout(() => {
             if (out.match(re) !== null) return check()
             cleanup()
-            reject(new Error(`process exited while waiting for ${re}:\n${out.slice(-3000)}`))
+            reject(new Error(`process exited (${child.exitCode ?? child.signalCode}) while waiting for ${re}:\n${out.slice(-3000)}`))
           }, 50)
         }
         const cleanup = () => {
