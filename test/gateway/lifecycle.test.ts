@@ -5,15 +5,20 @@ import { tempDir, TEST_ADMIN_TOKEN, TEST_SECRET } from '../support/processes.ts'
 
 const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }
 
-/** Record every setInterval / clearInterval made while a test runs (restored after each test). */
+/**
+ * Record every setInterval / clearInterval that Burrow's own code (src/) makes while a test runs
+ * (restored after each test). Intervals of other code still running in this process (a finished
+ * test's sockets, the test runner) are not the gateway's and are left out by their caller.
+ */
 const realSetInterval = globalThis.setInterval
 const realClearInterval = globalThis.clearInterval
-let intervals: { delay: number | undefined; id: unknown; cleared: boolean }[] = []
+let intervals: { delay: number | undefined; id: unknown; cleared: boolean; caller: string }[] = []
 function watchIntervals(): void {
   intervals = []
   globalThis.setInterval = ((handler: () => void, delay?: number, ...args: unknown[]) => {
     const id = realSetInterval(handler, delay, ...args)
-    intervals.push({ delay, id, cleared: false })
+    const caller = new Error().stack?.split('\n')[2]?.trim() ?? ''
+    if (caller.includes('/src/') && !caller.includes('node_modules')) intervals.push({ delay, id, cleared: false, caller })
     return id
   }) as typeof setInterval
   globalThis.clearInterval = ((id?: Parameters<typeof clearInterval>[0]) => {
