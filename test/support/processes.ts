@@ -120,8 +120,8 @@ export interface Origin {
   readonly url: string
 }
 
-export async function startOrigin(runtime: RuntimeName = 'bun'): Promise<Origin> {
-  const [cmd, args] = runtimeCommand(runtime, 'test/fixtures/origin.ts', ['0'])
+export async function startOrigin(runtime: RuntimeName = 'bun', keepAliveTimeoutMs = 5000): Promise<Origin> {
+  const [cmd, args] = runtimeCommand(runtime, 'test/fixtures/origin.ts', ['0', String(keepAliveTimeoutMs)])
   const proc = startProcess(cmd, args)
   const m = await proc.waitFor(/listening (\d+)/)
   const port = Number(m[1])
