@@ -190,11 +190,20 @@ export class TunnelRegistry {
   sweepNow(): readonly Closed[] {
     const now = this.#now()
     let state = this.#state
-    for (const conn of this.#live.values()) if (conn.forward !== undefined) state = touch(state, conn.id, conn.lastByteAt)
+    // Connections that never registered a tunnel are not in the pool, but a silent one (a peer
+    // that died mid-handshake, a half-open socket) must not be held forever either.
+    const silentUnregistered: Closed[] = []
+    for (const conn of this.#live.values()) {
+      if (conn.forward !== undefined) state = touch(state, conn.id, conn.lastByteAt)
+      else if (conn.closing === undefined && now - conn.lastByteAt >= 3 * this.#opts.limits.keepaliveInterval) {
+        silentUnregistered.push({ id: conn.id, user: conn.user, reason: 'stale' })
+      }
+    }
     const result = sweep(state, now, this.#opts.limits)
     this.#state = result.state
-    for (const c of result.closed) this.#closeRetired(c)
-    return result.closed
+    const closed = silentUnregistered.length === 0 ? result.closed : [...silentUnregistered, ...result.closed]
+    for (const c of closed) this.#closeRetired(c)
+    return closed
   }
 
   #closeRetired(c: Closed): void {

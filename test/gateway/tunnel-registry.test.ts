@@ -66,6 +66,18 @@ describe('TunnelRegistry (the shell around the pool)', () => {
     expect(registry.closedTotals().get('stale')).toBe(1)
   })
 
+  test('a connection that never registered a tunnel and went silent for 3 intervals is closed too', () => {
+    const { clock, closes, registry, connect } = setup()
+    const handshaking = connect('c1')
+    const talking = connect('c2')
+    clock.now = 3 * INTERVAL
+    talking.conn.lastByteAt = clock.now
+    expect(registry.sweepNow()).toEqual([{ id: 'c1', user: 'alice', reason: 'stale' }])
+    expect(closes.map((c) => [c.id, c.peerGone])).toEqual([['c1', true]])
+    expect(registry.list().map((c) => c.id)).toEqual(['c2'])
+    expect(handshaking.conn.closing).toBe('no sign of life (stale)')
+  })
+
   test('bytes from the peer (lastByteAt) keep a connection alive through any number of sweeps', () => {
     const { clock, registry, connect } = setup()
     const c = connect('c1')
