@@ -66,11 +66,11 @@ export function tunnelRoute(core: GatewayCore): Hono {
             if (live!.closing !== undefined) return
             live!.closing = reason
             d.setCloseReason(wsCode, reason)
-            // SSH DISCONNECT first (ssh2 ends the socket after it, and the duplex sends the close
-            // frame with `reason`), then make sure the socket goes even if a write never drains;
-            // the duplex cuts the connection when the peer does not answer the close frame.
-            if (live?.client !== undefined) live.client.end()
-            else d.end()
+            // SSH DISCONNECT carrying `reason` first (ssh2 ends the socket after it, and the duplex
+            // sends the close frame with `reason` too: Burrow's agent reads that one, OpenSSH over
+            // ws-stdio prints the other), then make sure the socket goes even if a write never
+            // drains; the duplex cuts the connection when the peer does not answer the close frame.
+            if (!ssh.disconnect(id, reason)) d.end()
             if (options.peerGone === true) {
               d.destroy()
               runtime.terminate(ws.raw)
