@@ -34,6 +34,8 @@ export interface BenchOptions {
   readonly agentConnections: number
   /** Keep the temp dir (logs of every process) instead of deleting it. */
   readonly keep: boolean
+  /** `--report=FILE`: print the table of a saved `--json` run, run nothing. */
+  readonly report: string | undefined
   /** `--json`: JSON on stdout instead of the table; `--json=FILE`: table on stdout, JSON to FILE. */
   readonly json: { toStdout: boolean; file: string | undefined }
 }
@@ -50,6 +52,7 @@ export const USAGE = `Usage: bun run bench [flags]
   --agent-connections=N    connections of the Burrow agent, 1..3 (default 3)
   --json[=FILE]            JSON on stdout instead of the table, or the table plus JSON in FILE
   --keep                   keep the temp dir with every process's log
+  --report=FILE            print the table and checks of a run saved with --json=FILE; runs nothing
   --help
 `
 
@@ -90,6 +93,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
       'agent-connections': { type: 'string' },
       json: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      report: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -118,6 +122,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     idleSettleMs: quick ? 1000 : 3000,
     agentConnections,
     keep: values.keep === true,
+    report: values.report,
     json: { toStdout: values.json === '', file: values.json !== undefined && values.json !== '' ? values.json : undefined },
   }
 }

@@ -6,7 +6,7 @@
  * Progress goes to stderr; the table (or `--json`) to stdout. See docs/BENCHMARKS.md.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runtimeCommand, stopAll } from '../support/processes.ts'
@@ -232,21 +232,39 @@ async function main(): Promise<void> {
     detail,
     elapsedS: Math.round(elapsed()),
   }
-  const table = renderTable(results)
-  const checks = renderChecks(checkTargets(results))
-  const problemText = problems.length === 0 ? 'none' : problems.map((p) => `- ${p}`).join('\n')
-  const text = `Burrow bench, ${results.date}, ${results.elapsedS} s\n${Object.entries(machine)
-    .map(([k, v]) => `  ${k}: ${v}`)
-    .join('\n')}\n  settings: ${opts.passes} passes; small GETs ${opts.seconds} s each after ${opts.warmupSeconds} s warm-up; download ${opts.downloadBytes / 1048576} MiB; upload ${opts.uploadBytes / 1048576} MiB; SSE ${opts.sseEvents} × ${opts.sseEveryMs} ms; ${opts.idleConnections} idle connections; ${opts.users} users; Burrow agent --connections ${opts.agentConnections}\n\n${table}\n\nIssue 7 targets (Burrow on Bun unless named):\n${checks}\n\nProblems seen:\n${problemText}\n`
+  const text = renderText(results)
   if (opts.json.toStdout) process.stdout.write(JSON.stringify(results, null, 2) + '\n')
   else process.stdout.write(text)
   if (opts.json.file !== undefined) writeFileSync(opts.json.file, JSON.stringify(results, null, 2) + '\n')
   progress('done')
 }
 
+/** The human-readable report: header, table, target checks, problems. */
+function renderText(results: BenchResults): string {
+  const o = results.options as unknown as BenchOptions
+  const problemText = results.problems.length === 0 ? 'none' : results.problems.map((p) => `- ${p}`).join('\n')
+  return [
+    `Burrow bench, ${results.date}, ${results.elapsedS} s`,
+    ...Object.entries(results.machine).map(([k, v]) => `  ${k}: ${v}`),
+    `  settings: ${o.passes} passes; small GETs ${o.seconds} s each after ${o.warmupSeconds} s warm-up; download ${o.downloadBytes / 1048576} MiB; upload ${o.uploadBytes / 1048576} MiB; SSE ${o.sseEvents} × ${o.sseEveryMs} ms; ${o.idleConnections} idle connections; ${o.users} users; Burrow agent --connections ${o.agentConnections}`,
+    '',
+    renderTable(results),
+    '',
+    'Issue 7 targets (Burrow on Bun unless named; met = on the means and in every pass):',
+    renderChecks(checkTargets(results)),
+    '',
+    'Problems seen:',
+    problemText,
+    '',
+  ].join('\n')
+}
+
 let exitCode = 0
 try {
-  await main()
+  if (opts.report !== undefined) {
+    process.stdout.write(renderText(JSON.parse(readFileSync(opts.report, 'utf8')) as BenchResults))
+    opts = { ...opts, keep: false }
+  } else await main()
 } catch (err) {
   progress(`bench failed: ${(err as Error).stack ?? err}`)
   exitCode = 1
