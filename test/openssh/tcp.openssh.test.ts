@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { execFileSync } from 'node:child_process'
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { join } from 'node:path'
 import { startGateway, startOrigin, stopAll, tempDir, runtimeCommand, startProcess, type GatewayProc, type Origin } from '../support/processes.ts'
 import { tokenFor } from '../support/tokens.ts'
@@ -122,11 +122,18 @@ describe('stock OpenSSH over raw TCP (SSH_PORT)', () => {
     const local = await freePort()
     const proc = ssh(['-v', '-N', '-L', `${local}:127.0.0.1:${origin.port}`, '-i', aliceKey, ...at('alice')])
     await proc.waitFor(new RegExp(`Local forwarding listening on 127\\.0\\.0\\.1 port ${local}`))
-    const res = await fetch(`http://127.0.0.1:${local}/hello`).then(
-      (r) => `status ${r.status}`,
-      (err: Error) => `failed: ${err.message}`,
-    )
-    expect(res).toStartWith('failed')
+    // A raw socket, not fetch: a pooled keep-alive connection of fetch could answer from elsewhere.
+    const answer = await new Promise<string>((resolve) => {
+      const sock = connect({ host: '127.0.0.1', port: local })
+      let got = ''
+      sock.on('data', (d: Buffer) => (got += d.toString()))
+      sock.on('error', () => {})
+      sock.on('close', () => resolve(got))
+      sock.on('connect', () => sock.write('GET /hello HTTP/1.1\r\nhost: x\r\n\r\n'))
+      setTimeout(() => sock.destroy(), 5_000)
+    })
+    // ssh accepted locally, the gateway refused the channel, ssh hung up: no HTTP came back.
+    expect(answer).toBe('')
     await proc.waitFor(/channel \d+: open failed/)
     await gw.proc.waitFor(new RegExp(`"event":"ssh_refused".*"what":"direct-tcpip to 127\\.0\\.0\\.1:${origin.port}"`))
     proc.kill()
