@@ -41,14 +41,14 @@ export interface BenchOptions {
 }
 
 export const USAGE = `Usage: bun run bench [flags]
-  --quick                  ~1-minute smoke run (short durations, small transfers, 100 idle connections)
+  --quick                  ~80 s smoke run (1 s loads, 32/16 MiB transfers, 100 idle connections, 20 users)
   --only=LIST              workloads, comma-separated: ${WORKLOADS.join(',')} (small = small1,small64)
   --runtimes=LIST          Burrow gateway runtimes: bun,deno,node (default all)
   --baselines=LIST         direct,ssh-n,ssh-nodelay (default all; ratios need them)
   --passes=N               measure each configuration N times (default 2)
   --seconds=S              duration of each small-GET run, whole seconds (default 10; quick 1)
   --idle=N                 idle agent connections for the RSS figure (default 1000; quick 100)
-  --users=N                users with an agent each, sharing the 64-connection load (default 100)
+  --users=N                users with an agent each, sharing the 64-connection load (default 100; quick 20)
   --agent-connections=N    connections of the Burrow agent, 1..3 (default 3)
   --json[=FILE]            JSON on stdout instead of the table, or the table plus JSON in FILE
   --keep                   keep the temp dir with every process's log
@@ -118,8 +118,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     sseEvents: 50,
     sseEveryMs: 20,
     idleConnections: Math.round(positiveNumber(values.idle, '--idle', quick ? 100 : 1000)),
-    users: Math.round(positiveNumber(values.users, '--users', 100)),
-    idleSettleMs: quick ? 1000 : 3000,
+    users: Math.round(positiveNumber(values.users, '--users', quick ? 20 : 100)),
+    idleSettleMs: quick ? 500 : 3000,
     agentConnections,
     keep: values.keep === true,
     report: values.report,

@@ -209,7 +209,7 @@ async function main(): Promise<void> {
       for (const runtime of opts.runtimes) {
         const label = `pass ${pass}/${opts.passes} Burrow ${runtime}`
         progress(`${label}: ${opts.users} users' agents, small GET, 64 connections, ${opts.seconds} s`)
-        const r = await step(`${label} many users`, () => measureManyUsers(runtime, opts.users, opts.warmupSeconds, opts.seconds, originPort, workDir, `p${pass}`))
+        const r = await step(`${label} many users`, () => measureManyUsers(runtime, opts.users, opts.quick ? 0 : opts.warmupSeconds, opts.seconds, originPort, workDir, `p${pass}`))
         if (r === undefined) continue
         detail[`users-burrow-${runtime}-p${pass}`] = r
         noteWrkErrors(`${label} many users`, r.run.errors)
