@@ -131,6 +131,8 @@ function attempt(
     let bytesOut = 0
     let ctrl: ReadableStreamDefaultController<Uint8Array> | undefined
     let interim = false
+    let pending: ResponseInit | undefined
+    let early: Uint8Array[] = []
     let keepAlive = false
     let headTimer: ReturnType<typeof setTimeout> | undefined
     let idleTimer: ReturnType<typeof setTimeout> | undefined
@@ -203,10 +205,58 @@ function attempt(
         resolveAttempt({ kind: 'done', result: { ok: true, response: new Response(null, { status, statusText: info.statusMessage, headers }) }, whenEnded })
         return 1
       }
+      // Hold the head until this parse call ends: if the whole body is already here (the common
+      // small response), answer with plain bytes, far cheaper for the runtime than a stream, and
+      // the Content-Length survives on Bun. Otherwise `startStream` runs right after the call.
+      pending = { status, statusText: info.statusMessage, headers }
+      return 0
+    }
+    parser[HTTPParser.kOnBody] = (chunk, offset, length) => {
+      bytesIn += length
+      armIdle()
+      const bytes = chunk.subarray(offset, offset + length)
+      if (pending !== undefined) return void early.push(bytes)
+      if (ctrl === undefined) return
+      ctrl.enqueue(bytes)
+      if ((ctrl.desiredSize ?? 1) <= 0) channel?.pause()
+    }
+    parser[HTTPParser.kOnMessageComplete] = () => {
+      if (interim) {
+        interim = false
+        return
+      }
+      complete = true
+      if (pending !== undefined) {
+        const head = pending
+        pending = undefined
+        const body = early.length === 1 ? early[0]! : Buffer.concat(early)
+        early = []
+        resolveAttempt({ kind: 'done', result: { ok: true, response: new Response(body as Uint8Array<ArrayBuffer>, head) }, whenEnded })
+        return finish(true)
+      }
+      try {
+        ctrl?.close()
+      } catch {}
+      finish(true)
+    }
+
+    function onData(data: Buffer) {
+      gotBytes = true
+      if (complete) return fail('the local service sent bytes after its response')
+      const r = parser.execute(data)
+      if (r instanceof Error) return fail(`the local service sent a malformed response (${r.message})`)
+      if (pending !== undefined) startStream()
+    }
+    // The body continues past this chunk: hand the consumer a stream now, seeded with what came.
+    function startStream() {
+      const head = pending!
+      pending = undefined
       const stream = new ReadableStream<Uint8Array>(
         {
           start(c) {
             ctrl = c
+            for (const bytes of early) c.enqueue(bytes)
+            early = []
           },
           pull() {
             channel?.resume()
@@ -218,33 +268,7 @@ function attempt(
         { highWaterMark: 8 },
       )
       armIdle()
-      resolveAttempt({ kind: 'done', result: { ok: true, response: new Response(stream, { status, statusText: info.statusMessage, headers }) }, whenEnded })
-      return 0
-    }
-    parser[HTTPParser.kOnBody] = (chunk, offset, length) => {
-      bytesIn += length
-      armIdle()
-      if (ctrl === undefined) return
-      ctrl.enqueue(chunk.subarray(offset, offset + length))
-      if ((ctrl.desiredSize ?? 1) <= 0) channel?.pause()
-    }
-    parser[HTTPParser.kOnMessageComplete] = () => {
-      if (interim) {
-        interim = false
-        return
-      }
-      complete = true
-      try {
-        ctrl?.close()
-      } catch {}
-      finish(true)
-    }
-
-    function onData(data: Buffer) {
-      gotBytes = true
-      if (complete) return fail('the local service sent bytes after its response')
-      const r = parser.execute(data)
-      if (r instanceof Error) fail(`the local service sent a malformed response (${r.message})`)
+      resolveAttempt({ kind: 'done', result: { ok: true, response: new Response(stream, head) }, whenEnded })
     }
     function onEnd() {
       if (complete || finished) return
