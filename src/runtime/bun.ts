@@ -12,6 +12,13 @@ interface BunSocketLike {
 // `ws.data.events`, so the drain hook reaches the transport through it.
 const tunnelWebsocket = {
   ...websocket,
+  // SSH rides in binary frames, one per packet batch: hand them straight to the transport
+  // (Hono's handler builds a WSContext and a MessageEvent for every frame).
+  message(ws: BunSocketLike, message: string | Uint8Array) {
+    const onBinary = ws.data.events.onBinary
+    if (onBinary !== undefined && typeof message !== 'string') onBinary(message)
+    else websocket.message(ws as never, message as never)
+  },
   drain(ws: BunSocketLike) {
     ws.data.events.onDrain?.()
   },

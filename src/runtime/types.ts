@@ -22,6 +22,11 @@ export interface ServeOptions {
  */
 export interface TunnelWSEvents extends WSEvents {
   onDrain?: () => void
+  /**
+   * Fast path for binary frames where the adapter can call it directly (Bun): no MessageEvent or
+   * WSContext is built per frame. Adapters without it deliver through `onMessage`.
+   */
+  onBinary?: (data: Uint8Array) => void
 }
 
 /**

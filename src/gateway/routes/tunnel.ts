@@ -97,6 +97,10 @@ export function tunnelRoute(core: GatewayCore): Hono {
           duplex?.destroy()
         }
       },
+      onBinary(bytes) {
+        if (live !== undefined) live.lastByteAt = Date.now()
+        duplex?.receive(bytes)
+      },
       onClose() {
         duplex?.remoteClosed()
         core.registry.closed(id)
