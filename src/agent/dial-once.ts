@@ -12,6 +12,9 @@ const SILENT_INTERVALS = 3
 // When SSH ends first, how long to wait for the WebSocket close frame that says why (its reason).
 const CLOSE_REASON_WAIT_MS = 250
 
+// How long a local socket may stay half-open after the gateway ended its channel.
+const HALF_OPEN_GRACE_MS = 2_000
+
 export interface DialOptions {
   readonly url: string
   readonly token: string
@@ -25,7 +28,7 @@ export interface DialOptions {
   readonly signal: AbortSignal
   /** The tunnel is registered and serving. */
   onUp(fingerprint: string): void
-  /** One forwarded request stream finished. */
+  /** A request arrived for the local service (counted per HTTP turn on a channel). */
   onServed(): void
 }
 
@@ -133,10 +136,19 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
           socket.on('error', done)
           socket.on('close', () => channel.end())
           channel.on('error', done)
-          channel.on('close', () => {
-            socket.destroy()
-            o.onServed()
+          channel.on('close', () => socket.destroy())
+          // The gateway never half-closes a channel it still wants answers on: once it sent EOF
+          // the pipe ends our socket; a service that keeps its half open must not pin it forever.
+          channel.once('end', () => setTimeout(() => socket.destroy(), HALF_OPEN_GRACE_MS).unref?.())
+          // Channels are kept alive across requests, so count requests, not channels: HTTP/1.1 on
+          // a channel takes turns (request bytes, then response bytes), and the gateway never
+          // pipelines; a new turn of gateway→service bytes after response bytes is a new request.
+          let turn: 'request' | 'response' | undefined
+          channel.on('data', () => {
+            if (turn !== 'request') o.onServed()
+            turn = 'request'
           })
+          socket.on('data', () => (turn = 'response'))
         },
         (err: Error) => {
           o.log.warn('local_target_unreachable', { target: `${o.target.host}:${o.target.port}`, message: err.message })

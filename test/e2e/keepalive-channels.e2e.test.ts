@@ -14,7 +14,7 @@ for (const runtime of ['bun', 'deno', 'node'] as RuntimeName[]) {
       const origin = await startOrigin('node', 50)
       const gw = await startGateway(runtime)
       const alice = await tokenFor('alice')
-      await startAgent(gw.url, alice, origin.url)
+      const agent = await startAgent(gw.url, alice, origin.url)
       const get = async (path: string) => {
         const res = await fetch(`${gw.url}/t/alice${path}`, { headers: { authorization: `Bearer ${alice}` } })
         return { status: res.status, body: await res.text() }
@@ -24,6 +24,8 @@ for (const runtime of ['bun', 'deno', 'node'] as RuntimeName[]) {
       expect(first.status).toBe(200)
       // Same TCP connection at the origin: the channel was kept alive and reused.
       expect(second).toEqual(first)
+      // The agent counts requests, not channels: two requests on one reused channel are two.
+      await agent.proc.waitFor(/requests served: 2\b/)
       // Let the origin close its idle connection, then ask again, several times over.
       await Bun.sleep(1_300)
       const again = await get('/socket-id')
