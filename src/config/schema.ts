@@ -87,6 +87,14 @@ export const configEntries = {
   jwksUrl: unset(httpUrl),
   jwtIssuer: unset(nonEmpty),
   jwtAudience: unset(nonEmpty),
+  rateLimitUserPerSecond: v.optional(integer(0, 1_000_000), 200),
+  rateLimitUserBurst: v.optional(integer(1, 1_000_000), 2000),
+  rateLimitIpPerSecond: v.optional(integer(0, 1_000_000), 100),
+  rateLimitIpBurst: v.optional(integer(1, 1_000_000), 1000),
+  rateLimitAgentPerMinute: v.optional(integer(0, 1_000_000), 60),
+  rateLimitAgentBurst: v.optional(integer(1, 1_000_000), 30),
+  sshHandshakeTimeout: v.optional(milliseconds(1), 10_000),
+  httpHeadersTimeout: v.optional(milliseconds(1), 10_000),
 }
 
 export type ConfigKey = keyof typeof configEntries

@@ -70,6 +70,34 @@ export const VARIABLE_SPECS: { readonly [K in ConfigKey]: VariableSpec } = {
   jwksUrl: { env: 'BURROW_JWKS_URL', kind: 'text', meaning: 'JWKS URL for verifying externally issued tokens' },
   jwtIssuer: { env: 'BURROW_JWT_ISSUER', kind: 'text', meaning: 'if set, tokens must carry this `iss` claim' },
   jwtAudience: { env: 'BURROW_JWT_AUDIENCE', kind: 'text', meaning: 'if set, tokens must carry this `aud` claim' },
+  rateLimitUserPerSecond: {
+    env: 'RATE_LIMIT_USER_PER_SECOND',
+    kind: 'integer',
+    meaning: "consumer requests per second to one user's tunnel, from all clients (0 = no limit)",
+  },
+  rateLimitUserBurst: { env: 'RATE_LIMIT_USER_BURST', kind: 'integer', meaning: "requests one user's tunnel may take at once above that rate" },
+  rateLimitIpPerSecond: {
+    env: 'RATE_LIMIT_IP_PER_SECOND',
+    kind: 'integer',
+    meaning: 'consumer requests per second from one client IP (IPv6: one /64), all tunnels (0 = no limit)',
+  },
+  rateLimitIpBurst: { env: 'RATE_LIMIT_IP_BURST', kind: 'integer', meaning: 'requests one client IP may make at once above that rate' },
+  rateLimitAgentPerMinute: {
+    env: 'RATE_LIMIT_AGENT_PER_MINUTE',
+    kind: 'integer',
+    meaning: 'agent connection attempts per minute from one IP, on /tunnel and SSH_PORT (0 = no limit)',
+  },
+  rateLimitAgentBurst: { env: 'RATE_LIMIT_AGENT_BURST', kind: 'integer', meaning: 'agent connection attempts one IP may make at once' },
+  sshHandshakeTimeout: {
+    env: 'SSH_HANDSHAKE_TIMEOUT',
+    kind: 'integer',
+    meaning: 'ms an agent connection has to finish the SSH handshake and authentication',
+  },
+  httpHeadersTimeout: {
+    env: 'HTTP_HEADERS_TIMEOUT',
+    kind: 'integer',
+    meaning: 'ms a consumer has to send a complete request head (Node; Bun has a fixed 10 s, Deno none)',
+  },
 }
 
 /** One row of the variables table. */

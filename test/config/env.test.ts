@@ -38,6 +38,14 @@ describe('configFromEnv', () => {
       jwksUrl: undefined,
       jwtIssuer: undefined,
       jwtAudience: undefined,
+      rateLimitUserPerSecond: 200,
+      rateLimitUserBurst: 2000,
+      rateLimitIpPerSecond: 100,
+      rateLimitIpBurst: 1000,
+      rateLimitAgentPerMinute: 60,
+      rateLimitAgentBurst: 30,
+      sshHandshakeTimeout: 10_000,
+      httpHeadersTimeout: 10_000,
     })
     expect(Object.hasOwn(parsed({}), 'sshPort')).toBe(true)
   })

@@ -38,6 +38,14 @@ describe('CONFIG_VARIABLES', () => {
     jwksUrl: { env: 'https://example.com/jwks', value: 'https://example.com/jwks' },
     jwtIssuer: { env: 'issuer', value: 'issuer' },
     jwtAudience: { env: 'audience', value: 'audience' },
+    rateLimitUserPerSecond: { env: '0', value: 0 },
+    rateLimitUserBurst: { env: '50', value: 50 },
+    rateLimitIpPerSecond: { env: '10', value: 10 },
+    rateLimitIpBurst: { env: '20', value: 20 },
+    rateLimitAgentPerMinute: { env: '6', value: 6 },
+    rateLimitAgentBurst: { env: '3', value: 3 },
+    sshHandshakeTimeout: { env: '2500', value: 2500 },
+    httpHeadersTimeout: { env: '4000', value: 4000 },
   }
 
   test.each(CONFIG_VARIABLES.map((row) => [row.env, row.option] as const))('%s sets %s and nothing else', (env, option) => {
