@@ -4,6 +4,7 @@ import type { Logger } from '../log/logger.ts'
 import type { RuntimeAdapter } from '../runtime/index.ts'
 import type { SshGatewayServer } from '../transport/ssh-server.ts'
 import type { DataDir } from './data-dir.ts'
+import type { RateLimits } from './rate-limits.ts'
 import type { TunnelRegistry } from './tunnel-registry.ts'
 
 /** What the lazily-initialised gateway holds once its data dir and runtime adapter are loaded. */
@@ -19,6 +20,8 @@ export interface GatewayCore {
   readonly config: Config
   readonly log: Logger
   readonly registry: TunnelRegistry
+  /** Token buckets for consumers (per IP, per tunnel owner) and agent connection attempts (per IP). */
+  readonly limits: RateLimits
   readonly startedAt: number
   /** Opens the data dir and loads the runtime adapter once (no side effects before first use). */
   resources(): Promise<GatewayResources>

@@ -12,7 +12,9 @@ import { drain } from './drain.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { healthRoutes } from './routes/health.ts'
 import { metricsRoute } from './routes/metrics.ts'
-import { proxyRoutes, proxyToTunnel } from './routes/proxy.ts'
+import { createRateLimits } from './rate-limits.ts'
+import { requestGuard } from './request-guard.ts'
+import { proxyRoutes, proxyToTunnel, TUNNEL_NAME } from './routes/proxy.ts'
 import { tunnelRoute } from './routes/tunnel.ts'
 import { listenSshPort } from './ssh-tcp.ts'
 import { statusText } from './status-text.ts'
@@ -77,6 +79,7 @@ export function createGateway(options: CreateGatewayOptions = {}): Gateway {
     config,
     log,
     registry,
+    limits: createRateLimits(config, log),
     startedAt: Date.now(),
     isDraining: () => draining,
     inflight: { count: 0, onIdle: undefined },
@@ -94,6 +97,13 @@ export function createGateway(options: CreateGatewayOptions = {}): Gateway {
       log,
       hooks: {
         onForward: (binding, client, spec) => {
+          // A tunnel is named by its user and reached as /t/<user>/ and <user>.<base domain>: a
+          // user name that is not a DNS label could never be reached, or be reached ambiguously.
+          if (!TUNNEL_NAME.test(binding.user)) {
+            const reason = `user name ${JSON.stringify(binding.user.slice(0, 64))} is not a valid tunnel name (a-z, 0-9, inner hyphens)`
+            registry.get(binding.connId)?.close(reason, 1008)
+            return { ok: false, reason }
+          }
           const r = registry.register(binding.connId, client, spec)
           if (r.ok) return { ok: true, port: spec.bindPort === 0 ? 80 : spec.bindPort }
           registry.get(binding.connId)?.close(r.reason, r.wsCode)
@@ -109,6 +119,8 @@ export function createGateway(options: CreateGatewayOptions = {}): Gateway {
     return { data, runtime, ssh, verify }
   }
 
+  // Before anything else reads the request: the same refusals on every runtime (request-guard.ts).
+  app.use('*', requestGuard(core))
   // Host routing first: `<tunnel>.<base domain>` reaches the tunnel with the path untouched.
   if (config.baseDomain !== undefined) {
     const suffix = '.' + config.baseDomain
@@ -162,7 +174,7 @@ export function createGateway(options: CreateGatewayOptions = {}): Gateway {
     async listen() {
       const { runtime, data } = await core.resources()
       await gateway.start()
-      server = await runtime.serve(app, { port: config.port, hostname: config.host })
+      server = await runtime.serve(app, { port: config.port, hostname: config.host, headersTimeoutMs: config.httpHeadersTimeout })
       log.info('listening', { host: config.host, port: server.port, runtime: runtime.name, fingerprint: data.hostKeyFingerprint })
       return server
     },

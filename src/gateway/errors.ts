@@ -10,6 +10,8 @@ export const ERROR_STATUS = {
   draining: 503,
   upstream_timeout: 504,
   bad_request: 400,
+  uri_too_long: 414,
+  headers_too_large: 431,
 } as const
 
 export type ErrorCode = keyof typeof ERROR_STATUS

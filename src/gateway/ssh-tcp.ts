@@ -18,6 +18,8 @@ export async function listenSshPort(core: GatewayCore, port: number): Promise<Ss
     host: core.config.host,
     port,
     log,
+    authTimeoutMs: core.config.sshHandshakeTimeout,
+    admit: (remoteAddress) => core.limits.agentIp(remoteAddress).ok,
     onSocket({ socket, authenticated }) {
       const id = core.nextConnId()
       const remote = socket.remoteAddress

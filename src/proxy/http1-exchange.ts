@@ -3,6 +3,7 @@ import { HTTPParser } from 'http-parser-js'
 import type { ChannelOpener } from './channel-agent.ts'
 import type { ChannelPool } from './channel-pool.ts'
 import { responseHeadersForConsumer } from './headers.ts'
+import { assertSoundFraming, strictResponseParser } from './response-framing.ts'
 
 export interface UpstreamRequest {
   readonly method: string
@@ -157,6 +158,13 @@ function attempt(
       resolveEnded({ ok, bytesIn, bytesOut })
     }
     const fail = (message: string) => {
+      if (pending !== undefined) {
+        // The head was parsed but not yet handed over (the same parse call failed later): 502.
+        pending = undefined
+        early = []
+        resolveAttempt({ kind: 'done', result: { ok: false, code: 'upstream_unreachable', message }, whenEnded })
+        return finish(false)
+      }
       if (!responded) {
         responded = true
         if (reused && !gotBytes && allowReuse) {
@@ -181,7 +189,7 @@ function attempt(
       idleTimer = setTimeout(() => fail(`local service silent for ${timeouts.idle} ms`), timeouts.idle)
     }
 
-    const parser = new HTTPParser(HTTPParser.RESPONSE)
+    const parser = strictResponseParser()
     parser[HTTPParser.kOnHeadersComplete] = (info) => {
       const status = info.statusCode
       if (status >= 100 && status < 200) {
@@ -194,6 +202,7 @@ function attempt(
       clearTimeout(headTimer)
       let headers: Headers
       try {
+        assertSoundFraming(info.headers)
         headers = responseHeadersForConsumer(info.headers)
       } catch {
         resolveAttempt({ kind: 'done', result: { ok: false, code: 'upstream_unreachable', message: 'the local service sent malformed response headers' }, whenEnded })

@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { createNodeWebSocket } from '@hono/node-ws'
 import type { Hono } from 'hono'
+import { MAX_FRAME_BYTES } from '../transport/frame-limit.ts'
 import type { RuntimeAdapter, ServeHandle, ServeOptions } from './types.ts'
 
 /**
@@ -14,6 +15,9 @@ import type { RuntimeAdapter, ServeHandle, ServeOptions } from './types.ts'
 export function createNodeAdapter(rootApp: () => Hono<any, any, any>): RuntimeAdapter {
   const lazyApp = { request: (...args: Parameters<Hono['request']>) => rootApp().request(...args) }
   const nodeWs = createNodeWebSocket({ app: lazyApp as unknown as Hono })
+  // `ws` reads messages of up to 100 MiB by default; tunnels take 16 MiB (frame-limit.ts). The
+  // server reads its options at each upgrade, and @hono/node-ws offers no way to pass them.
+  ;(nodeWs.wss.options as { maxPayload?: number }).maxPayload = MAX_FRAME_BYTES
   return {
     name: 'node',
     upgradeWebSocket: nodeWs.upgradeWebSocket as unknown as RuntimeAdapter['upgradeWebSocket'],
@@ -35,12 +39,23 @@ export function createNodeAdapter(rootApp: () => Hono<any, any, any>): RuntimeAd
       ;(raw as { terminate?: () => void }).terminate?.()
     },
     async serve(app: Hono<any, any, any>, options: ServeOptions): Promise<ServeHandle> {
+      const headersTimeout = options.headersTimeoutMs ?? 60_000
       const server = await new Promise<Server>((resolve) => {
-        const s = serve({ fetch: app.fetch, port: options.port, hostname: options.hostname }, () => resolve(s as Server)) as Server
+        const s = serve(
+          {
+            fetch: app.fetch,
+            port: options.port,
+            hostname: options.hostname,
+            // Node checks headersTimeout only every connectionsCheckingInterval (30 s by default),
+            // so a slow-header client would otherwise get up to 30 s more than it is allowed.
+            serverOptions: { connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeout / 4)) },
+          },
+          () => resolve(s as Server),
+        ) as Server
       })
       // Long streams are bounded by the gateway's own timeouts, not Node's defaults.
       server.requestTimeout = 0
-      server.headersTimeout = 60_000
+      server.headersTimeout = headersTimeout
       server.keepAliveTimeout = 5_000
       nodeWs.injectWebSocket(server)
       const port = (server.address() as AddressInfo).port

@@ -14,6 +14,11 @@ export interface ServeHandle {
 export interface ServeOptions {
   readonly port: number
   readonly hostname: string
+  /**
+   * ms a client has to send a complete request head before its connection is cut (slowloris).
+   * Node applies it; Bun has a fixed limit of its own (about 10 s) and Deno.serve has none.
+   */
+  readonly headersTimeoutMs?: number
 }
 
 /**

@@ -21,6 +21,18 @@ export interface PendingSession {
   onAuthenticated(binding: SessionBinding, method: string): void
 }
 
+/**
+ * What the transport wants to hear about its socket's SSH session, to close it with a clear
+ * reason: SSH began (the peer sent a valid identification), it authenticated, or ssh2 gave up on
+ * it (garbage, a protocol violation, unanswered keep-alives) and is about to end the socket.
+ */
+export interface SshSocketObserver {
+  onHeader?(): void
+  onReady?(): void
+  /** `level` is ssh2's error level, e.g. `client-timeout` for unanswered keep-alives. */
+  onError?(message: string, level: string | undefined): void
+}
+
 /** A tunnel registration requested by `tcpip-forward`, echoed back on every forwarded channel. */
 export interface ForwardSpec {
   readonly bindAddr: string
@@ -70,6 +82,7 @@ function refuse(log: Logger, binding: SessionBinding, what: string, reject: (() 
 export class SshGatewayServer {
   readonly #server: Server
   readonly #sessions = new WeakMap<object, SessionBinding | PendingSession>()
+  readonly #observers = new WeakMap<object, SshSocketObserver>()
   readonly #clients = new Map<string, Connection>()
   readonly #opts: SshServerOptions
 
@@ -91,8 +104,9 @@ export class SshGatewayServer {
   }
 
   /** Run SSH on `socket`, for an already-authenticated user or a session SSH must authenticate. */
-  inject(socket: Duplex, session: SessionBinding | PendingSession): void {
+  inject(socket: Duplex, session: SessionBinding | PendingSession, observer?: SshSocketObserver): void {
     this.#sessions.set(socket, session)
+    if (observer !== undefined) this.#observers.set(socket, observer)
     this.#server.injectSocket(socket as never)
   }
 
@@ -118,7 +132,12 @@ export class SshGatewayServer {
     const connId = session.connId
     this.#clients.set(connId, client)
     let binding: SessionBinding | undefined = 'user' in session ? session : undefined
-    client.on('error', (err: Error) => log.debug('ssh_client_error', { conn: connId, message: err.message }))
+    const observer = this.#observers.get(socket)
+    observer?.onHeader?.()
+    client.on('error', (err: Error & { level?: string }) => {
+      log.debug('ssh_client_error', { conn: connId, message: err.message, level: err.level })
+      observer?.onError?.(err.message, err.level)
+    })
     client.on('close', () => {
       this.#clients.delete(connId)
       if (binding !== undefined) hooks.onClose(binding)
@@ -160,7 +179,10 @@ export class SshGatewayServer {
         )
       })
     }
-    client.on('ready', () => log.debug('ssh_ready', { conn: connId, user: binding?.user }))
+    client.on('ready', () => {
+      log.debug('ssh_ready', { conn: connId, user: binding?.user })
+      observer?.onReady?.()
+    })
   }
 
   async #authenticate(ctx: AuthContext): Promise<'authenticated' | 'key-ok' | 'rejected'> {

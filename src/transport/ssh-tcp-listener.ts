@@ -22,6 +22,8 @@ export interface SshTcpListenerOptions {
   readonly authTimeoutMs?: number
   /** Sockets allowed to be unauthenticated at once; more are cut on accept (default 64). */
   readonly maxUnauthenticated?: number
+  /** Asked first on every accept (the per-IP rate limit); false cuts the socket at once. */
+  readonly admit?: (remoteAddress: string | undefined) => boolean
   onSocket(accepted: AcceptedSocket): void
 }
 
@@ -44,6 +46,12 @@ export async function listenSshTcp(opts: SshTcpListenerOptions): Promise<SshTcpL
   let refusedSinceWarn = 0
 
   const server: Server = createServer({ noDelay: true }, (socket) => {
+    if (opts.admit !== undefined && !opts.admit(socket.remoteAddress)) {
+      // Nothing useful can be said before SSH's identification exchange; the refusal is logged.
+      socket.on('error', () => {})
+      socket.destroy()
+      return
+    }
     if (unauthenticated >= maxUnauthenticated) {
       // Log the first refusal of a burst, not every one: a flood must not become a log flood.
       if (refusedSinceWarn++ === 0) opts.log.warn('ssh_unauthenticated_limit', { max: maxUnauthenticated, remote: socket.remoteAddress })

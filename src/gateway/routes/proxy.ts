@@ -7,6 +7,7 @@ import type { ChannelOpener } from '../../proxy/channel-agent.ts'
 import { authenticate } from '../auth.ts'
 import type { GatewayCore } from '../core.ts'
 import { errorResponse } from '../errors.ts'
+import { retryAfterSeconds, type RateVerdict } from '../rate-limits.ts'
 
 // Idle kept-alive channels per agent connection; they go with the connection (WeakMap).
 const channelPools = new WeakMap<object, ChannelPool>()
@@ -29,6 +30,10 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
   if (!TUNNEL_NAME.test(tunnel)) return errorResponse('tunnel_not_found', `no tunnel named ${JSON.stringify(tunnel.slice(0, 80))}`)
   const { runtime, verify } = await core.resources()
   const registry = core.registry
+  const remote = runtime.clientAddress(c)
+  // Per client IP before the token is even looked at: a flood costs no signature checks.
+  const byIp = core.limits.consumerIp(remote.address)
+  if (!byIp.ok) return rateLimited(byIp, 'too many requests from your address')
   const authorization = c.req.header('authorization')
   // Existence is only revealed to the owner (or for public tunnels): no token → 401, other user → 403.
   if (authorization === undefined) {
@@ -41,6 +46,10 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
       return errorResponse('forbidden', `this token does not grant access to tunnel ${tunnel}`)
     }
   }
+  // Per tunnel owner once the request is authorized, so strangers cannot spend the owner's budget
+  // (except on a public tunnel, where anyone may, and the budget protects the owner's machine).
+  const byUser = core.limits.consumerUser(tunnel)
+  if (!byUser.ok) return rateLimited(byUser, `too many requests to tunnel ${tunnel}`)
 
   core.inflight.count++
   let counted = true
@@ -60,7 +69,6 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
     }
     const { lease } = acquired
     const conn = lease.conn
-    const remote = runtime.clientAddress(c)
     const open: ChannelOpener = (cb) => {
       const client = conn.client
       const fwd = conn.forward
@@ -124,18 +132,23 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
   }
 }
 
+function rateLimited(verdict: Extract<RateVerdict, { ok: false }>, what: string): Response {
+  const seconds = retryAfterSeconds(verdict.retryAfterMs)
+  return errorResponse('rate_limited', `${what}; retry in ${seconds} s`, { 'retry-after': seconds })
+}
+
 /** `ANY /t/:tunnel/*`: path-based routing. */
 export function proxyRoutes(core: GatewayCore): Hono {
   const app = new Hono()
   const handler = (c: Context) => {
     const tunnel = c.req.param('tunnel') ?? ''
     const url = new URL(c.req.url)
-    // Strip everything up to and including `/t/<tunnel>` on the raw (still percent-encoded) path,
-    // so that what the local service sees is byte-for-byte what the consumer sent after it.
-    const marker = `/t/${tunnel}`
-    const at = url.pathname.indexOf(marker)
-    const rest = at < 0 ? '/' : url.pathname.slice(at + marker.length) || '/'
-    return proxyToTunnel(core, c, tunnel, (rest.startsWith('/') ? rest : '/' + rest) + url.search)
+    // Strip the mount prefix and `/t/<tunnel>` by counting segments of the matched route (the
+    // tunnel segment may be spelled `%61lice` for `alice`), on the raw, still percent-encoded
+    // path, so that what the local service sees is byte-for-byte what the consumer sent after it.
+    const at = c.req.routePath.split('/').indexOf(':tunnel')
+    const rest = url.pathname.split('/').slice(at + 1).join('/')
+    return proxyToTunnel(core, c, tunnel, '/' + rest + url.search)
   }
   app.all('/t/:tunnel', handler)
   app.all('/t/:tunnel/*', handler)

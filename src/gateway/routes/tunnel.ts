@@ -1,10 +1,13 @@
 import { Hono } from 'hono'
 import type { TunnelWSEvents } from '../../runtime/index.ts'
+import { closeReason, MAX_FRAME_BYTES } from '../../transport/frame-limit.ts'
 import { WsDuplex } from '../../transport/ws-duplex.ts'
 import { authenticate } from '../auth.ts'
 import type { GatewayCore } from '../core.ts'
 import { errorResponse } from '../errors.ts'
 import type { LiveConn } from '../live-conn.ts'
+import { retryAfterSeconds } from '../rate-limits.ts'
+import { TUNNEL_NAME } from './proxy.ts'
 
 const AGENT_ID = /^[A-Za-z0-9_.-]{1,64}$/
 // How long a closing connection gets to flush its SSH disconnect before the socket is cut.
@@ -16,20 +19,40 @@ export function tunnelRoute(core: GatewayCore): Hono {
   app.get('/tunnel', async (c) => {
     if (core.isDraining()) return errorResponse('draining', 'the gateway is shutting down; reconnect to another instance', { connection: 'close' })
     const { runtime, ssh, verify } = await core.resources()
+    const remote = runtime.clientAddress(c)
+    // Attempts per IP, counted before the token is checked: guessing and reconnect storms both pay.
+    const attempt = core.limits.agentIp(remote.address)
+    if (!attempt.ok) {
+      const seconds = retryAfterSeconds(attempt.retryAfterMs)
+      return errorResponse('rate_limited', `Cannot open a tunnel: too many connection attempts from your address; retry in ${seconds} s`, { 'retry-after': seconds })
+    }
     // Authenticate before any upgrade: a refused agent never gets a WebSocket.
     const authn = await authenticate(verify, c.req.header('authorization'))
     if (!authn.ok) return errorResponse('unauthorized', `Cannot open a tunnel: ${authn.reason}`)
+    if (!TUNNEL_NAME.test(authn.user)) {
+      return errorResponse('forbidden', `Cannot open a tunnel: user name ${JSON.stringify(authn.user.slice(0, 64))} is not a valid tunnel name (a-z, 0-9, inner hyphens)`)
+    }
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
       return errorResponse('bad_request', 'Cannot open a tunnel: expected a WebSocket upgrade')
     }
     const agentIdHeader = c.req.header('x-burrow-agent-id')
     const agentId = agentIdHeader !== undefined && AGENT_ID.test(agentIdHeader) ? agentIdHeader : undefined
     const isPublic = c.req.header('x-burrow-public') === '1'
-    const remote = runtime.clientAddress(c)
     const id = core.nextConnId()
     const user = authn.user
     let duplex: WsDuplex | undefined
     let live: LiveConn | undefined
+    let handshakeTimer: ReturnType<typeof setTimeout> | undefined
+    const refuse = (code: number, reason: string) => {
+      duplex?.setCloseReason(code, closeReason(reason))
+      duplex?.destroy()
+    }
+    const receive = (bytes: ArrayBuffer | ArrayBufferView) => {
+      // Bun and Node refuse these while reading; Deno reads up to 64 MiB first (frame-limit.ts).
+      if (bytes.byteLength > MAX_FRAME_BYTES) return refuse(1009, `frame larger than ${MAX_FRAME_BYTES} bytes`)
+      if (live !== undefined) live.lastByteAt = Date.now()
+      duplex?.receive(bytes)
+    }
 
     const events: TunnelWSEvents = {
       onOpen(_evt, ws) {
@@ -81,27 +104,35 @@ export function tunnelRoute(core: GatewayCore): Hono {
         }
         core.registry.track(live)
         core.log.info('agent_connected', { conn: id, user, agent: agentId, remote: remote.address, transport: 'websocket' })
-        ssh.inject(duplex, { connId: id, user })
+        // Until the peer proves it speaks SSH, a close means it did not. Every way SSH can end the
+        // socket then leaves a reason in the close frame, which the agent (or ws-stdio) prints.
+        d.setCloseReason(1008, 'not an SSH client: expected an SSH-2.0 identification')
+        const timeoutMs = core.config.sshHandshakeTimeout
+        // The token authenticated the WebSocket, but a peer that stalls in the handshake would
+        // hold it forever (SSH keep-alives start only after authentication).
+        handshakeTimer = setTimeout(() => {
+          core.log.info('ssh_handshake_timeout', { conn: id, user, remote: remote.address, ms: timeoutMs })
+          live?.close(`SSH handshake not completed within ${timeoutMs} ms`, 1008)
+        }, timeoutMs)
+        ssh.inject(d, { connId: id, user }, {
+          onHeader: () => d.setCloseReason(1000, ''),
+          onReady: () => clearTimeout(handshakeTimer),
+          onError: (message, level) => {
+            if (live?.closing !== undefined) return
+            if (level === 'client-timeout') d.setCloseReason(1001, 'no answer to SSH keep-alives')
+            else d.setCloseReason(1008, closeReason(`SSH protocol error: ${message}`))
+          },
+        })
       },
       onMessage(evt) {
         const payload = evt.data
-        if (typeof payload === 'string') {
-          duplex?.setCloseReason(1003, 'text frames are not SSH')
-          duplex?.destroy()
-          return
-        }
-        if (live !== undefined) live.lastByteAt = Date.now()
-        if (payload instanceof ArrayBuffer || ArrayBuffer.isView(payload)) duplex?.receive(payload)
-        else {
-          duplex?.setCloseReason(1003, 'unsupported frame type')
-          duplex?.destroy()
-        }
+        if (typeof payload === 'string') return refuse(1003, 'text frames are not SSH')
+        if (payload instanceof ArrayBuffer || ArrayBuffer.isView(payload)) receive(payload)
+        else refuse(1003, 'unsupported frame type')
       },
-      onBinary(bytes) {
-        if (live !== undefined) live.lastByteAt = Date.now()
-        duplex?.receive(bytes)
-      },
+      onBinary: (bytes) => receive(bytes),
       onClose() {
+        clearTimeout(handshakeTimer)
         duplex?.remoteClosed()
         core.registry.closed(id)
         core.log.info('agent_disconnected', { conn: id, user })

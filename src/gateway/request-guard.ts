@@ -1,0 +1,131 @@
+import type { MiddlewareHandler } from 'hono'
+import type { GatewayCore } from './core.ts'
+import { errorResponse, type ErrorCode } from './errors.ts'
+
+/**
+ * Checks every request before any route sees it. Each runtime's HTTP parser refuses much already
+ * (obs-fold, CR/LF/NUL in values, Content-Length with Transfer-Encoding), but not the same things:
+ * Deno takes 64 KiB of headers and a Host header that is spliced into the URL, Bun and Deno join
+ * duplicate Content-Length fields into "4, 4", Bun hands Hono a relative URL for a malformed Host,
+ * Deno routes on the raw target with its dot segments. These checks make the gateway refuse the
+ * same requests on all three (README: Security model); the runtime's own limits still apply first.
+ */
+
+/** Distinct header fields a request may carry (Apache's LimitRequestFields). */
+export const MAX_HEADER_FIELDS = 100
+/** Bytes of all header names and values (Node's and Bun's default head limit is 16 KiB). */
+export const MAX_HEADER_BYTES = 16 * 1024
+/** Bytes of the path and query (nginx's per-line default is 8 KiB). */
+export const MAX_TARGET_BYTES = 8 * 1024
+
+export interface GuardInput {
+  readonly method: string
+  /** The request URL as the runtime built it. */
+  readonly url: string
+  readonly headers: Headers
+  /**
+   * The URL's authority was made up by the runtime rather than taken from the request (Node's
+   * WebSocket upgrades are built on `http://localhost`), so it says nothing about absolute-form.
+   */
+  readonly syntheticAuthority?: boolean
+}
+
+export interface Refusal {
+  readonly code: ErrorCode
+  readonly message: string
+}
+
+// RFC 9110 §5.6.2: a method is a token.
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+// RFC 9110 §7.2 / RFC 3986 §3.2.2: Host is uri-host [":" port], no userinfo, no path. Reg-names
+// are limited to the characters hostnames use (underscore included, for internal names).
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::\d{1,5})?$/
+// A dot segment, literal or percent-encoded (WHATWG URL treats %2e as a dot), or a backslash,
+// which URL parsers turn into a slash: either makes the raw target and its normalized form differ.
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i
+// CR, LF and NUL end or corrupt a header line. Runtimes decode header bytes as latin1, so a char
+// above U+00FF cannot come from the wire; if one ever did, writing it as latin1 would keep only its
+// low byte, and U+010D would become a CR.
+const CONTROL = /[\r\n\0\u0100-\uffff]/
+const DIGITS = /^\d{1,15}$/
+
+/** The first reason to refuse `req`, or undefined when it may go on. Pure; see the tests' tables. */
+export function checkRequest(req: GuardInput): Refusal | undefined {
+  if (!TOKEN.test(req.method)) return bad('the method is not a token')
+  if (req.method === 'CONNECT') return bad('CONNECT is not supported: the gateway is not a forward proxy')
+
+  // HTTP/1.1 runtimes refuse a request without Host themselves; without one (HTTP/1.0, HTTP/2's
+  // :authority, `app.request()` in an embedding host) the URL's authority is the only one there is.
+  const host = req.headers.get('host')
+  if (host !== null && !HOST.test(host)) return bad('the Host header must be one host name or address, with an optional port')
+
+  let url: URL
+  try {
+    url = new URL(req.url)
+  } catch {
+    return bad('the request target is not a valid URL')
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return bad('the request target is not an http URL')
+  // RFC 9112 §3.2.2: with an absolute-form target the authority is the target's, not Host's.
+  // Routing uses Host; refusing a disagreement means no two parties can route one request apart.
+  if (host !== null && !req.syntheticAuthority && url.host !== normalizedHost(host)) {
+    return bad('the request target names another host than the Host header')
+  }
+
+  const schemeEnd = req.url.indexOf('://') + 3
+  const pathStart = req.url.indexOf('/', schemeEnd)
+  const target = pathStart < 0 ? '/' : req.url.slice(pathStart)
+  if (target.length > MAX_TARGET_BYTES) return { code: 'uri_too_long', message: `the request target is longer than ${MAX_TARGET_BYTES} bytes` }
+  const query = target.indexOf('?')
+  const rawPath = query < 0 ? target : target.slice(0, query)
+  if (DOT_SEGMENT.test(rawPath) || rawPath.includes('\\')) return bad('the path has dot segments or backslashes')
+
+  let fields = 0
+  let bytes = 0
+  let control = false
+  req.headers.forEach((value, name) => {
+    fields++
+    bytes += name.length + value.length + 4
+    if (CONTROL.test(value)) control = true
+  })
+  if (fields > MAX_HEADER_FIELDS) return { code: 'headers_too_large', message: `more than ${MAX_HEADER_FIELDS} header fields` }
+  if (bytes > MAX_HEADER_BYTES) return { code: 'headers_too_large', message: `header fields larger than ${MAX_HEADER_BYTES} bytes` }
+  // Headers cannot normally hold these; if a runtime ever lets one through, it must not reach the wire.
+  if (control) return bad('a header value holds CR, LF, NUL or a character above U+00FF')
+
+  // RFC 9112 §6.3: message framing must be unambiguous, or a party downstream may frame it apart.
+  const length = req.headers.get('content-length')
+  const coding = req.headers.get('transfer-encoding')
+  if (length !== null && !DIGITS.test(length)) return bad('Content-Length must be one decimal number')
+  if (coding !== null && length !== null) return bad('Content-Length and Transfer-Encoding together')
+  if (coding !== null && coding.toLowerCase() !== 'chunked') return bad('the only Transfer-Encoding accepted is chunked')
+  return undefined
+}
+
+function bad(message: string): Refusal {
+  return { code: 'bad_request', message: `Cannot accept the request: ${message}` }
+}
+
+/** Host as a URL spells it: lower case, default port dropped, brackets kept. */
+function normalizedHost(host: string): string {
+  try {
+    return new URL(`http://${host}`).host
+  } catch {
+    return host.toLowerCase()
+  }
+}
+
+/** The guard as the gateway's first middleware. A refusal closes the connection: its framing is in doubt. */
+export function requestGuard(core: GatewayCore): MiddlewareHandler {
+  return async (c, next) => {
+    const raw = c.req.raw
+    // Node's upgrade requests carry a made-up `http://localhost` URL (@hono/node-ws); only
+    // upgrades need the runtime's name, so ordinary requests never wait for it.
+    const syntheticAuthority = raw.headers.has('upgrade') && (await core.resources()).runtime.name === 'node' && raw.url.startsWith('http://localhost/')
+    const refusal = checkRequest({ method: raw.method, url: raw.url, headers: raw.headers, syntheticAuthority })
+    if (refusal === undefined) return next()
+    // Debug, not info: a flood of malformed requests must not become a flood of log lines.
+    core.log.debug('request_refused', { code: refusal.code, reason: refusal.message })
+    return errorResponse(refusal.code, refusal.message, { connection: 'close' })
+  }
+}
