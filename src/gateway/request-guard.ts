@@ -35,29 +35,38 @@ export interface Refusal {
   readonly message: string
 }
 
-// RFC 9110 §5.6.2: a method is a token.
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+// RFC 9110 §9.1 lets a method be any token, and Deno takes any ("get", "G%00ET", "PUV"), but the
+// servers behind a tunnel are stricter: Node's parser (llhttp) knows a fixed list and refuses the
+// rest as malformed. The gateway forwards that list, the registered methods, as Bun and Node do.
+const METHODS = new Set(
+  ('DELETE GET HEAD POST PUT CONNECT OPTIONS TRACE COPY LOCK MKCOL MOVE PROPFIND PROPPATCH SEARCH UNLOCK BIND REBIND ' +
+    'UNBIND ACL REPORT MKACTIVITY CHECKOUT MERGE M-SEARCH NOTIFY SUBSCRIBE UNSUBSCRIBE PATCH PURGE MKCALENDAR LINK UNLINK SOURCE QUERY').split(' '),
+)
 // RFC 9110 §7.2 / RFC 3986 §3.2.2: Host is uri-host [":" port], no userinfo, no path. Reg-names
 // are limited to the characters hostnames use (underscore included, for internal names).
 const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::\d{1,5})?$/
 // A dot segment, literal or percent-encoded (WHATWG URL treats %2e as a dot), or a backslash,
 // which URL parsers turn into a slash: either makes the raw target and its normalized form differ.
 const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i
-// CR, LF and NUL end or corrupt a header line. Runtimes decode header bytes as latin1, so a char
-// above U+00FF cannot come from the wire; if one ever did, writing it as latin1 would keep only its
-// low byte, and U+010D would become a CR.
-const CONTROL = /[\r\n\0\u0100-\uffff]/
+// A field value is visible characters, spaces and tabs, and obs-text (RFC 9110 §5.5). CR, LF and
+// NUL end or corrupt a header line; Bun let DEL (0x7f) through, which Node's parser behind the
+// tunnel then refused. Runtimes decode header bytes as latin1, so a char above U+00FF cannot come
+// from the wire; if one ever did, writing it as latin1 would keep only its low byte (U+010D, a CR).
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f\u0100-\uffff]/
 const DIGITS = /^\d{1,15}$/
 
 /** The first reason to refuse `req`, or undefined when it may go on. Pure; see the tests' tables. */
 export function checkRequest(req: GuardInput): Refusal | undefined {
-  if (!TOKEN.test(req.method)) return bad('the method is not a token')
+  if (!METHODS.has(req.method)) return bad(`unknown method ${JSON.stringify(req.method.slice(0, 32))} (registered methods only, e.g. GET, PROPFIND)`)
   if (req.method === 'CONNECT') return bad('CONNECT is not supported: the gateway is not a forward proxy')
 
   // HTTP/1.1 runtimes refuse a request without Host themselves; without one (HTTP/1.0, HTTP/2's
   // :authority, `app.request()` in an embedding host) the URL's authority is the only one there is.
   const host = req.headers.get('host')
-  if (host !== null && !HOST.test(host)) return bad('the Host header must be one host name or address, with an optional port')
+  // The pattern alone lets through what URL parsers refuse (`127.0.027.0.027…` reads as a broken
+  // IPv4 address), and a URL is built from Host later (the upstream WebSocket's).
+  const hostAsUrl = host === null ? undefined : normalizedHost(host)
+  if (host !== null && (!HOST.test(host) || hostAsUrl === undefined)) return bad('the Host header must be one host name or address, with an optional port')
 
   let url: URL
   try {
@@ -68,7 +77,7 @@ export function checkRequest(req: GuardInput): Refusal | undefined {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return bad('the request target is not an http URL')
   // RFC 9112 §3.2.2: with an absolute-form target the authority is the target's, not Host's.
   // Routing uses Host; refusing a disagreement means no two parties can route one request apart.
-  if (host !== null && !req.syntheticAuthority && url.host !== normalizedHost(host)) {
+  if (hostAsUrl !== undefined && !req.syntheticAuthority && url.host !== hostAsUrl) {
     return bad('the request target names another host than the Host header')
   }
 
@@ -91,7 +100,7 @@ export function checkRequest(req: GuardInput): Refusal | undefined {
   if (fields > MAX_HEADER_FIELDS) return { code: 'headers_too_large', message: `more than ${MAX_HEADER_FIELDS} header fields` }
   if (bytes > MAX_HEADER_BYTES) return { code: 'headers_too_large', message: `header fields larger than ${MAX_HEADER_BYTES} bytes` }
   // Headers cannot normally hold these; if a runtime ever lets one through, it must not reach the wire.
-  if (control) return bad('a header value holds CR, LF, NUL or a character above U+00FF')
+  if (control) return bad('a header value holds a control character (CR, LF, NUL, DEL…) or one above U+00FF')
 
   // RFC 9112 §6.3: message framing must be unambiguous, or a party downstream may frame it apart.
   const length = req.headers.get('content-length')
@@ -106,12 +115,12 @@ function bad(message: string): Refusal {
   return { code: 'bad_request', message: `Cannot accept the request: ${message}` }
 }
 
-/** Host as a URL spells it: lower case, default port dropped, brackets kept. */
-function normalizedHost(host: string): string {
+/** Host as a URL spells it (lower case, default port dropped, brackets kept), or undefined if no URL takes it. */
+function normalizedHost(host: string): string | undefined {
   try {
     return new URL(`http://${host}`).host
   } catch {
-    return host.toLowerCase()
+    return undefined
   }
 }
 

@@ -57,8 +57,14 @@ export async function exchange(
   let body: Body
   const declared = headerValue(req.headers, 'content-length')
   if (req.body === null) body = { kind: 'none' }
-  else if (declared !== undefined && Number(declared) <= RETRYABLE_BODY_MAX) body = { kind: 'buffered', bytes: await readAll(req.body) }
-  else body = { kind: 'stream', stream: req.body, length: declared }
+  else if (declared !== undefined && Number(declared) <= RETRYABLE_BODY_MAX) {
+    // A consumer that goes away mid-body makes this read throw; onEnd must still run (it frees the slot).
+    try {
+      body = { kind: 'buffered', bytes: await readAll(req.body) }
+    } catch (err) {
+      return finishEarly(onEnd, { ok: false, code: 'upstream_unreachable', message: `the request body ended early (${(err as Error).message})` })
+    }
+  } else body = { kind: 'stream', stream: req.body, length: declared }
 
   const first = await attempt(pool, open, req, body, timeouts, body.kind !== 'stream')
   if (first.kind === 'retry') {

@@ -49,6 +49,10 @@ const SHAPES: Shape[] = [
   { name: 'obs-fold with a tab', request: (h) => `GET /t/alice/x HTTP/1.1\r\n${h('X-A: one\r\n\ttwo\r\n')}`, status: ALL(400) },
   { name: 'a bare CR in a value (header injection)', request: (h) => `GET /t/alice/x HTTP/1.1\r\n${h('X-A: a\rInjected: yes\r\n')}`, status: ALL(400) },
   { name: 'a NUL in a value', request: (h) => `GET /t/alice/x HTTP/1.1\r\n${h('X-A: a\u0000b\r\n')}`, status: ALL(400) },
+  { name: 'a DEL in a value (Bun lets it through; guard: 400)', request: (h) => `GET /t/alice/x HTTP/1.1\r\n${h('X-A: a\u007fb\r\n')}`, status: ALL(400) },
+  // Bun closes the connection without an answer for methods it does not know (status 0 here).
+  { name: 'an unregistered method (Deno lets it through; guard: 400)', request: (h) => `PUV /t/alice/x HTTP/1.1\r\n${h('')}`, status: { bun: 0, deno: 400, node: 400 } },
+  { name: 'a lower-case method', request: (h) => `get /t/alice/x HTTP/1.1\r\n${h('')}`, status: { bun: 0, deno: 400, node: 400 } },
   { name: 'a header name with a space', request: (h) => `GET /t/alice/x HTTP/1.1\r\n${h('X A: b\r\n')}`, status: ALL(400) },
   { name: 'a chunk size that is not hex', request: (h) => `POST /t/alice/x HTTP/1.1\r\n${h('Transfer-Encoding: chunked\r\n')}zz\r\nabcd\r\n0\r\n\r\n`, status: { bun: 400, deno: 0, node: 400 } },
 ]
@@ -91,11 +95,15 @@ for (const runtime of RUNTIMES) {
       const head = (extra: string) => `Host: 127.0.0.1:${stage.gw.port}\r\nAuthorization: Bearer ${stage.alice}\r\n${extra}\r\n`
       const got: Record<string, number> = {}
       const want: Record<string, number> = {}
-      for (const shape of SHAPES) {
-        const reply = await rawHttp(stage.gw.port, shape.request(head), { quietMs: 500 })
-        got[shape.name] = reply.status
-        want[shape.name] = shape.status[runtime]
-      }
+      // All at once, each on its own connection. Deno neither answers nor closes on a bad chunk
+      // size: that one is given up after 1.5 s (status 0).
+      await Promise.all(
+        SHAPES.map(async (shape) => {
+          const reply = await rawHttp(stage.gw.port, shape.request(head), { quietMs: 500, maxMs: 1500 })
+          got[shape.name] = reply.status
+          want[shape.name] = shape.status[runtime]
+        }),
+      )
       expect(got).toEqual(want)
       const seen = await seenBy(stage.originA)
       expect(seen.requests).toEqual([])
@@ -125,8 +133,41 @@ for (const runtime of RUNTIMES) {
       const smuggling = await rawHttp(stage.gw.port, request('GET /t/alice/smuggled HTTP/1.1\r\nHost: x\r\n\r\n'))
       const seen = await seenBy(stage.originA)
       expect(seen.requests.map((r) => r.url)).not.toContain('/smuggled')
-      if (runtime === 'node') expect([plain.status, smuggling.status, seen.requests.map((r) => [r.url, r.bodySize])]).toEqual([200, 400, [['/x', 4]]])
-      else expect([plain.status, smuggling.status, seen.requests]).toEqual([400, 400, []])
+      if (runtime === 'node') {
+        // Node may or may not hand over the first request before its parser trips on what follows;
+        // either way the local service sees only the real request, with its 4 bytes.
+        expect([plain.status, smuggling.status]).toEqual([200, 400])
+        expect(new Set(seen.requests.map((r) => `${r.url} ${r.bodySize}`))).toEqual(new Set(['/x 4']))
+      } else expect([plain.status, smuggling.status, seen.requests]).toEqual([400, 400, []])
+      await expectHonestTunnel(stage, expect)
+    })
+
+    test('WebSocket upgrades with a bad handshake get 400 and take no channel (once they leaked one each)', async () => {
+      const key = 'dGhlIHNhbXBsZSBub25jZQ=='
+      const bad = [`Sec-WebSocket-Version: 12\r\nSec-WebSocket-Key: ${key}`, 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: short']
+      // More bad upgrades than the connection has channels (SSH_MAX_CHANNELS, 10), all at once.
+      const replies = await Promise.all(
+        Array.from({ length: 24 }, (_, i) =>
+          rawHttp(stage.gw.port, `GET ${i % 2 ? '/tunnel' : '/t/alice/ws'} HTTP/1.1\r\nHost: 127.0.0.1:${stage.gw.port}\r\nAuthorization: Bearer ${stage.alice}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n${bad[i % bad.length]}\r\n\r\n`),
+        ),
+      )
+      const statuses = replies.map((r) => r.status)
+      expect(new Set(statuses)).toEqual(new Set([400]))
+      expect((await seenBy(stage.originA)).requests).toEqual([])
+      const res = await fetch(`${stage.gw.url}/t/alice/after`, { headers: { authorization: `Bearer ${stage.alice}` } })
+      expect([res.status, ((await res.json()) as { origin: string }).origin]).toEqual([200, 'A'])
+      await expectHonestTunnel(stage, expect)
+    })
+
+    test('consumers that go away mid-body take no channel with them (each once leaked one)', async () => {
+      // More aborted uploads than the connection has channels (SSH_MAX_CHANNELS, 10).
+      await Promise.all(
+        Array.from({ length: 15 }, () =>
+          rawHttp(stage.gw.port, `POST /t/alice/upload HTTP/1.1\r\nHost: 127.0.0.1:${stage.gw.port}\r\nAuthorization: Bearer ${stage.alice}\r\nContent-Length: 1000\r\n\r\nonly ten b`, { maxMs: 300 }),
+        ),
+      )
+      const res = await fetch(`${stage.gw.url}/t/alice/after`, { headers: { authorization: `Bearer ${stage.alice}` } })
+      expect([res.status, ((await res.json()) as { origin: string }).origin]).toEqual([200, 'A'])
       await expectHonestTunnel(stage, expect)
     })
 

@@ -6,8 +6,10 @@ import { bridgeEvents, connectUpstreamWebSocket } from '../../proxy/websocket-br
 import type { ChannelOpener } from '../../proxy/channel-agent.ts'
 import { authenticate } from '../auth.ts'
 import type { GatewayCore } from '../core.ts'
+import type { Lease } from '../tunnel-registry.ts'
 import { errorResponse } from '../errors.ts'
 import { retryAfterSeconds, type RateVerdict } from '../rate-limits.ts'
+import { checkWebSocketUpgrade } from '../websocket-handshake.ts'
 
 // Idle kept-alive channels per agent connection; they go with the connection (WeakMap).
 const channelPools = new WeakMap<object, ChannelPool>()
@@ -50,6 +52,9 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
   // (except on a public tunnel, where anyone may, and the budget protects the owner's machine).
   const byUser = core.limits.consumerUser(tunnel)
   if (!byUser.ok) return rateLimited(byUser, `too many requests to tunnel ${tunnel}`)
+  const wantsWebSocket = c.req.header('upgrade')?.toLowerCase() === 'websocket'
+  const badHandshake = wantsWebSocket ? checkWebSocketUpgrade(c.req.method, c.req.raw.headers) : undefined
+  if (badHandshake !== undefined) return errorResponse('bad_request', `Cannot open a WebSocket: ${badHandshake}`)
 
   core.inflight.count++
   let counted = true
@@ -58,6 +63,7 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
     counted = false
     if (--core.inflight.count === 0) core.inflight.onIdle?.()
   }
+  let lease: Lease | undefined
   try {
     const acquired = await registry.acquire(tunnel, c.req.raw.signal)
     if (!acquired.ok) {
@@ -67,8 +73,8 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
         ? errorResponse('tunnel_not_found', `tunnel ${tunnel} has no agent connected`)
         : errorResponse('tunnel_saturated', `tunnel ${tunnel} is at capacity; retry shortly`, { 'retry-after': RETRY_AFTER_S })
     }
-    const { lease } = acquired
-    const conn = lease.conn
+    const held = (lease = acquired.lease)
+    const conn = held.conn
     const open: ChannelOpener = (cb) => {
       const client = conn.client
       const fwd = conn.forward
@@ -91,20 +97,28 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
       proto: url.protocol === 'https:' ? 'https' : 'http',
       host: c.req.header('host'),
     })
-    if (c.req.header('upgrade')?.toLowerCase() === 'websocket') {
+    if (wantsWebSocket) {
       const protocols = (c.req.header('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean)
       const upstream = await connectUpstreamWebSocket(open, upstreamPath, headers, protocols, c.req.header('host') ?? 'localhost', core.config.upstreamHeadTimeout)
       if (!upstream.ok) {
-        lease.release()
+        held.release()
         done()
         return errorResponse('upstream_unreachable', upstream.message)
       }
       registry.traffic.record(tunnel, 0, 0)
       const events = bridgeEvents(upstream.socket, () => {
-        lease.release()
+        held.release()
         done()
       }, runtime.name === 'deno')
-      return await runtime.upgradeWebSocket(c, events)
+      try {
+        return await runtime.upgradeWebSocket(c, events)
+      } catch (err) {
+        // The runtime refused the handshake after all: give back the channel and the upstream socket.
+        upstream.socket.terminate()
+        held.release()
+        done()
+        return errorResponse('bad_request', `Cannot open a WebSocket: the handshake failed (${(err as Error).message})`)
+      }
     }
     const method = c.req.method
     const hasBody = method !== 'GET' && method !== 'HEAD' && c.req.raw.body !== null
@@ -117,7 +131,7 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
         conn.bytesIn += end.bytesIn
         conn.bytesOut += end.bytesOut
         registry.traffic.record(tunnel, end.bytesIn, end.bytesOut)
-        lease.release()
+        held.release()
         done()
       },
     )
@@ -127,6 +141,8 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
     }
     return result.response
   } catch (err) {
+    // Whatever threw, the channel slot and the in-flight count must not leak with it.
+    lease?.release()
     done()
     throw err
   }

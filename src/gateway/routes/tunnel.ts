@@ -7,6 +7,7 @@ import type { GatewayCore } from '../core.ts'
 import { errorResponse } from '../errors.ts'
 import type { LiveConn } from '../live-conn.ts'
 import { retryAfterSeconds } from '../rate-limits.ts'
+import { checkWebSocketUpgrade } from '../websocket-handshake.ts'
 import { TUNNEL_NAME } from './proxy.ts'
 
 const AGENT_ID = /^[A-Za-z0-9_.-]{1,64}$/
@@ -35,6 +36,8 @@ export function tunnelRoute(core: GatewayCore): Hono {
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
       return errorResponse('bad_request', 'Cannot open a tunnel: expected a WebSocket upgrade')
     }
+    const badHandshake = checkWebSocketUpgrade(c.req.method, c.req.raw.headers)
+    if (badHandshake !== undefined) return errorResponse('bad_request', `Cannot open a tunnel: ${badHandshake}`)
     const agentIdHeader = c.req.header('x-burrow-agent-id')
     const agentId = agentIdHeader !== undefined && AGENT_ID.test(agentIdHeader) ? agentIdHeader : undefined
     const isPublic = c.req.header('x-burrow-public') === '1'
@@ -144,7 +147,12 @@ export function tunnelRoute(core: GatewayCore): Hono {
         duplex?.drained()
       },
     }
-    return runtime.upgradeWebSocket(c, events)
+    try {
+      return await runtime.upgradeWebSocket(c, events)
+    } catch (err) {
+      // The runtime refused the handshake after all: nothing was opened yet.
+      return errorResponse('bad_request', `Cannot open a tunnel: the WebSocket handshake failed (${(err as Error).message})`)
+    }
   })
   return app
 }
