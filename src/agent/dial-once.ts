@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.ts'
 import { SSH_ALGORITHMS } from '../transport/ssh-algorithms.ts'
 import { WsDuplex } from '../transport/ws-duplex.ts'
 import { dialTarget, type LocalTarget } from './local-target.ts'
+import { readRefusal } from './refused-upgrade.ts'
 import { watchSilence, type SilenceWatchdog } from './silence-watchdog.ts'
 
 // Missed keep-alive intervals after which the gateway counts as gone (as on the gateway's side).
@@ -82,22 +83,13 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       watchdog?.alive()
       if (isBinary) duplex.receive(data)
     })
-    ws.on('unexpected-response', (_req, res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => {
-        let detail = Buffer.concat(chunks).toString('utf8').slice(0, 300)
-        try {
-          detail = JSON.parse(detail).error.message ?? detail
-        } catch {}
-        const status = res.statusCode ?? 0
-        // Some servers (@hono/node-ws) send refused upgrades without a body: then the status says it all.
+    ws.on('unexpected-response', (_req, res) =>
+      readRefusal(res, ({ status, detail }) => {
         const why = detail === '' ? '' : `: ${detail}`
         if (status === 401 || status === 403) finish({ kind: 'fatal', message: `the gateway rejected the token (${status})${why}` })
         else finish({ kind: 'retry', message: `the gateway answered ${status}${why}`, wasUp: false })
-      })
-      res.on('error', () => finish({ kind: 'retry', message: `the gateway answered ${res.statusCode}`, wasUp: false }))
-    })
+      }),
+    )
     ws.on('error', (err: Error) => finish({ kind: 'retry', message: `cannot reach the gateway: ${err.message}`, wasUp: up }))
     ws.on('close', (code: number, reason: Buffer) => {
       duplex.remoteClosed()

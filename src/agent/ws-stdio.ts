@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream'
 import WebSocket from 'ws'
+import { readRefusal } from './refused-upgrade.ts'
 
 export interface WsStdioOptions {
   /** The gateway's `/tunnel` WebSocket URL (see `tunnelUrl`). */
@@ -77,18 +78,10 @@ export function bridgeWsStdio(o: WsStdioOptions): Promise<WsStdioResult> {
     })
     ws.on('unexpected-response', (_req, res) => {
       refused = true
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => {
-        let detail = Buffer.concat(chunks).toString('utf8').slice(0, 300)
-        try {
-          detail = JSON.parse(detail).error.message ?? detail
-        } catch {}
-        const status = res.statusCode ?? 0
+      readRefusal(res, ({ status, detail }) => {
         const what = status === 401 || status === 403 ? 'rejected the token' : 'refused the WebSocket'
         finish({ ok: false, message: `the gateway ${what} (${status}): ${detail}` })
       })
-      res.on('error', () => finish({ ok: false, message: `the gateway answered ${res.statusCode}` }))
     })
     ws.on('error', (err: Error) => finish({ ok: false, message: `cannot reach ${o.url}: ${err.message}` }))
     ws.on('close', (code: number, reason: Buffer) => {
