@@ -31,3 +31,38 @@ export interface LiveConn {
    */
   close(reason: string, wsCode?: number, options?: { peerGone?: boolean }): void
 }
+
+/** Who a new connection is, as its transport learned it. */
+export interface LiveConnInit {
+  readonly id: string
+  readonly user: string
+  readonly agentId: string | undefined
+  readonly isPublic: boolean
+  readonly transport: TransportKind
+  readonly remoteAddress: string | undefined
+}
+
+/**
+ * A fresh live connection with zeroed counters. `closeTransport` runs at most once, on the first
+ * `close()`, with `closing` already set, so every transport closes the same way.
+ */
+export function newLiveConn(init: LiveConnInit, closeTransport: LiveConn['close'], now: number = Date.now()): LiveConn {
+  const conn: LiveConn = {
+    ...init,
+    openedAt: now,
+    client: undefined,
+    forward: undefined,
+    lastByteAt: now,
+    closing: undefined,
+    channels: 0,
+    requests: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    close(reason, wsCode, options) {
+      if (conn.closing !== undefined) return
+      conn.closing = reason
+      closeTransport(reason, wsCode, options)
+    },
+  }
+  return conn
+}

@@ -1,6 +1,6 @@
 import { listenSshTcp, type SshTcpListener } from '../transport/ssh-tcp-listener.ts'
 import type { GatewayCore } from './core.ts'
-import type { LiveConn } from './live-conn.ts'
+import { newLiveConn, type LiveConn } from './live-conn.ts'
 
 // How long a closing connection gets to flush its SSH disconnect before the socket is cut.
 const CLOSE_FLUSH_MS = 250
@@ -36,32 +36,16 @@ export async function listenSshPort(core: GatewayCore, port: number): Promise<Ss
         connId: id,
         onAuthenticated({ user }, method) {
           authenticated()
-          const conn: LiveConn = {
-            id,
-            user,
-            agentId: undefined,
-            isPublic: false,
-            transport: 'tcp',
-            remoteAddress: remote,
-            openedAt: Date.now(),
-            client: undefined,
-            forward: undefined,
-            lastByteAt: Date.now(),
-            closing: undefined,
-            channels: 0,
-            requests: 0,
-            bytesIn: 0,
-            bytesOut: 0,
-            close(reason, _wsCode, options = {}) {
-              if (conn.closing !== undefined) return
-              conn.closing = reason
+          const conn = newLiveConn(
+            { id, user, agentId: undefined, isPublic: false, transport: 'tcp', remoteAddress: remote },
+            (reason, _wsCode, options = {}) => {
               // The reason travels in the SSH DISCONNECT: that is the only text OpenSSH shows.
               if (!ssh.disconnect(id, reason)) socket.end()
               // A stale peer will not read it: cut at once instead of holding the socket.
               if (options.peerGone === true) socket.destroy()
               else setTimeout(() => socket.destroy(), CLOSE_FLUSH_MS)
             },
-          }
+          )
           live = conn
           registry.track(conn)
           log.info('agent_connected', { conn: id, user, remote, transport: 'tcp', auth: method })

@@ -5,7 +5,7 @@ import { WsDuplex } from '../../transport/ws-duplex.ts'
 import { authenticate } from '../auth.ts'
 import type { GatewayCore } from '../core.ts'
 import { errorResponse } from '../errors.ts'
-import type { LiveConn } from '../live-conn.ts'
+import { newLiveConn, type LiveConn } from '../live-conn.ts'
 import { retryAfterSeconds } from '../rate-limits.ts'
 import { checkWebSocketUpgrade } from '../websocket-handshake.ts'
 import { TUNNEL_NAME } from './proxy.ts'
@@ -72,25 +72,9 @@ export function tunnelRoute(core: GatewayCore): Hono {
           { remoteAddress: remote.address, remotePort: remote.port },
         )
         const d = duplex
-        live = {
-          id,
-          user,
-          agentId,
-          isPublic,
-          transport: 'websocket',
-          remoteAddress: remote.address,
-          openedAt: Date.now(),
-          client: undefined,
-          forward: undefined,
-          lastByteAt: Date.now(),
-          closing: undefined,
-          channels: 0,
-          requests: 0,
-          bytesIn: 0,
-          bytesOut: 0,
-          close(reason, wsCode = 1000, options = {}) {
-            if (live!.closing !== undefined) return
-            live!.closing = reason
+        live = newLiveConn(
+          { id, user, agentId, isPublic, transport: 'websocket', remoteAddress: remote.address },
+          (reason, wsCode = 1000, options = {}) => {
             d.setCloseReason(wsCode, reason)
             // SSH DISCONNECT carrying `reason` first (ssh2 ends the socket after it, and the duplex
             // sends the close frame with `reason` too: Burrow's agent reads that one, OpenSSH over
@@ -104,7 +88,7 @@ export function tunnelRoute(core: GatewayCore): Hono {
             }
             setTimeout(() => d.destroy(), CLOSE_FLUSH_MS)
           },
-        }
+        )
         core.registry.track(live)
         core.log.info('agent_connected', { conn: id, user, agent: agentId, remote: remote.address, transport: 'websocket' })
         // Until the peer proves it speaks SSH, a close means it did not. Every way SSH can end the
