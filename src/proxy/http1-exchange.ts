@@ -317,7 +317,7 @@ function attempt(
         channel.resume()
         const head = requestHead(req, body)
         if (body.kind === 'stream') {
-          channel.write(head)
+          channel.write(head, 'latin1')
           pump(channel, body.stream, body.length === undefined, (n) => (bytesOut += n)).then(
             () => (requestSent = true),
             (err: Error) => fail(`could not send the request body (${err.message})`),
@@ -326,7 +326,7 @@ function attempt(
           if (body.kind === 'buffered') {
             channel.write(Buffer.concat([Buffer.from(head, 'latin1'), body.bytes]))
             bytesOut += body.bytes.byteLength
-          } else channel.write(head)
+          } else channel.write(head, 'latin1')
           requestSent = true
         }
       },

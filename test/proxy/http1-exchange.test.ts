@@ -119,3 +119,13 @@ describe('HTTP/1.1 exchange over a channel', () => {
     expect(ch.received.join('')).toBe('POST /up HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n')
   })
 })
+
+describe('request head bytes', () => {
+  test('header values go out byte for byte (Fetch header strings are latin1 byte strings), not re-encoded as UTF-8', async () => {
+    const ch = new ScriptedChannel(() => OK)
+    const r = await exchange(new ChannelPool(), opener([ch]).open, { method: 'GET', path: '/', headers: ['x-name', '\u00e9'], body: null }, timeouts, () => {})
+    expect(r.ok).toBe(true)
+    const sent = Buffer.from(ch.received.join(''), 'latin1')
+    expect(sent.includes(Buffer.from([0x78, 0x2d, 0x6e, 0x61, 0x6d, 0x65, 0x3a, 0x20, 0xe9, 0x0d, 0x0a]))).toBe(true)
+  })
+})
