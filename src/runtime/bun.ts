@@ -1,5 +1,6 @@
 import type { Hono } from 'hono'
 import { getConnInfo, upgradeWebSocket, websocket } from 'hono/bun'
+import { clientAddressVia } from './client-address.ts'
 import type { RuntimeAdapter, ServeHandle, ServeOptions, TunnelWSEvents } from './types.ts'
 
 interface BunSocketLike {
@@ -37,15 +38,7 @@ export function createBunAdapter(): RuntimeAdapter {
     name: 'bun',
     upgradeWebSocket: upgradeWebSocket as RuntimeAdapter['upgradeWebSocket'],
     glue: { websocket: tunnelWebsocket },
-    clientAddress(c) {
-      try {
-        const remote = getConnInfo(c).remote
-        return { address: remote.address, port: remote.port }
-      } catch {
-        // Embedded in a host whose env does not carry the runtime's server or socket.
-        return { address: undefined, port: undefined }
-      }
-    },
+    clientAddress: clientAddressVia(getConnInfo),
     bufferedAmount(raw) {
       const ws = raw as BunSocketLike
       return ws.getBufferedAmount?.() ?? 0

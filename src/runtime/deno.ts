@@ -1,5 +1,6 @@
 import type { Hono } from 'hono'
 import { getConnInfo, upgradeWebSocket } from 'hono/deno'
+import { clientAddressVia } from './client-address.ts'
 import type { RuntimeAdapter, ServeHandle, ServeOptions } from './types.ts'
 
 declare const Deno: {
@@ -16,15 +17,7 @@ export function createDenoAdapter(): RuntimeAdapter {
     name: 'deno',
     upgradeWebSocket: upgradeWebSocket as unknown as RuntimeAdapter['upgradeWebSocket'],
     glue: {},
-    clientAddress(c) {
-      try {
-        const remote = getConnInfo(c).remote
-        return { address: remote.address, port: remote.port }
-      } catch {
-        // Embedded in a host whose env does not carry the runtime's server or socket.
-        return { address: undefined, port: undefined }
-      }
-    },
+    clientAddress: clientAddressVia(getConnInfo),
     bufferedAmount(raw) {
       return (raw as { bufferedAmount?: number }).bufferedAmount ?? 0
     },

@@ -5,6 +5,7 @@ import { getConnInfo } from '@hono/node-server/conninfo'
 import { createNodeWebSocket } from '@hono/node-ws'
 import type { Hono } from 'hono'
 import { MAX_FRAME_BYTES } from '../transport/frame-limit.ts'
+import { clientAddressVia } from './client-address.ts'
 import type { RuntimeAdapter, ServeHandle, ServeOptions } from './types.ts'
 
 /**
@@ -22,15 +23,7 @@ export function createNodeAdapter(rootApp: () => Hono<any, any, any>): RuntimeAd
     name: 'node',
     upgradeWebSocket: nodeWs.upgradeWebSocket as unknown as RuntimeAdapter['upgradeWebSocket'],
     glue: { injectWebSocket: (server) => nodeWs.injectWebSocket(server as Server) },
-    clientAddress(c) {
-      try {
-        const remote = getConnInfo(c).remote
-        return { address: remote.address, port: remote.port }
-      } catch {
-        // Embedded in a host whose env does not carry the runtime's server or socket.
-        return { address: undefined, port: undefined }
-      }
-    },
+    clientAddress: clientAddressVia(getConnInfo),
     bufferedAmount(raw) {
       return (raw as { bufferedAmount?: number }).bufferedAmount ?? 0
     },
