@@ -6,6 +6,7 @@ import { SSH_ALGORITHMS } from '../transport/ssh-algorithms.ts'
 import { WsDuplex } from '../transport/ws-duplex.ts'
 import { dialTarget, type LocalTarget } from './local-target.ts'
 import { readRefusal } from './refused-upgrade.ts'
+import { splice } from './splice.ts'
 import { watchSilence, type SilenceWatchdog } from './silence-watchdog.ts'
 
 // Missed keep-alive intervals after which the gateway counts as gone (as on the gateway's side).
@@ -120,15 +121,7 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       dialTarget(o.target).then(
         (socket) => {
           const channel: ClientChannel = accept()
-          socket.pipe(channel).pipe(socket)
-          const done = () => {
-            socket.destroy()
-            channel.destroy()
-          }
-          socket.on('error', done)
-          socket.on('close', () => channel.end())
-          channel.on('error', done)
-          channel.on('close', () => socket.destroy())
+          splice(socket, channel)
           // The gateway never half-closes a channel it still wants answers on: once it sent EOF
           // the pipe ends our socket; a service that keeps its half open must not pin it forever.
           channel.once('end', () => setTimeout(() => socket.destroy(), HALF_OPEN_GRACE_MS).unref?.())

@@ -10,6 +10,7 @@
 import { connect } from 'node:net'
 import ssh2 from 'ssh2'
 import WebSocket from 'ws'
+import { splice } from '../../src/agent/splice.ts'
 import { SSH_ALGORITHMS } from '../../src/transport/ssh-algorithms.ts'
 import { WsDuplex } from '../../src/transport/ws-duplex.ts'
 import { tokenFor } from '../support/tokens.ts'
@@ -57,15 +58,7 @@ function dial(user: string, token: string): Promise<void> {
       socket.once('error', () => rejectChannel())
       socket.once('connect', () => {
         const channel = accept()
-        socket.pipe(channel).pipe(socket)
-        const done = () => {
-          socket.destroy()
-          channel.destroy()
-        }
-        socket.on('error', done)
-        socket.on('close', () => channel.end())
-        channel.on('error', done)
-        channel.on('close', () => socket.destroy())
+        splice(socket, channel)
       })
     })
     ws.on('open', () => {
