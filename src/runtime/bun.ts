@@ -27,7 +27,9 @@ const tunnelWebsocket = {
   perMessageDeflate: false,
   // 16 MiB: SSH packets are far smaller; a bigger frame is an attack.
   maxPayloadLength: 16 * 1024 * 1024,
-  backpressureLimit: 4 * 1024 * 1024,
+  // Above this Bun drops frames (send() returns 0), which would corrupt the SSH stream. WsDuplex
+  // holds writes once 24 MiB are queued, and closes a peer that leaves 64 MiB unread.
+  backpressureLimit: 64 * 1024 * 1024,
   closeOnBackpressureLimit: false,
   idleTimeout: 0,
 }
