@@ -73,15 +73,22 @@ async function serve(): Promise<void> {
   process.on('SIGINT', () => onSignal('SIGINT'))
 }
 
-function renderStatus(s: AgentStatus): string {
-  const state =
-    s.connected === s.wanted
-      ? `connected (${s.connected}/${s.wanted})`
-      : s.retryInMs !== undefined
-        ? `reconnecting in ${(s.retryInMs / 1000).toFixed(1)} s (${s.connected}/${s.wanted} up${s.lastError ? `; ${s.lastError}` : ''})`
-        : `connecting (${s.connected}/${s.wanted})`
-  return `burrow agent: ${state} | requests served: ${s.served}`
+function renderState(s: AgentStatus): string {
+  return s.connected === s.wanted
+    ? `connected (${s.connected}/${s.wanted})`
+    : s.retryInMs !== undefined
+      ? `reconnecting in ${(s.retryInMs / 1000).toFixed(1)} s (${s.connected}/${s.wanted} up${s.lastError ? `; ${s.lastError}` : ''})`
+      : `connecting (${s.connected}/${s.wanted})`
 }
+
+function renderStatus(s: AgentStatus): string {
+  return `burrow agent: ${renderState(s)} | requests served: ${s.served}`
+}
+
+// A busy tunnel serves thousands of requests a second: redrawing (or, off a terminal, logging a
+// line) for each one cost a write per request. State changes show at once; a count that only
+// grew shows at most this often.
+const SERVED_REFRESH_MS = 1000
 
 async function connect(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -104,14 +111,24 @@ async function connect(argv: string[]): Promise<void> {
   if (!Number.isInteger(keepalive) || keepalive < 10) usageError(`SSH_KEEPALIVE_INTERVAL: expected an integer of ms >= 10, received "${process.env.SSH_KEEPALIVE_INTERVAL}"`)
   const tty = process.stderr.isTTY === true
   let lastLine = ''
-  const show = (s: AgentStatus) => {
+  let lastState = ''
+  let refresh: ReturnType<typeof setTimeout> | undefined
+  const print = (s: AgentStatus) => {
     const line = renderStatus(s)
+    lastState = renderState(s)
     if (line === lastLine) return
     lastLine = line
     if (tty) process.stderr.write(`\r\x1b[K${line}`)
     else console.error(line)
   }
-  let agent
+  const show = (s: AgentStatus) => {
+    if (renderState(s) !== lastState) return print(s)
+    refresh ??= setTimeout(() => {
+      refresh = undefined
+      print(agent.status())
+    }, SERVED_REFRESH_MS)
+  }
+  let agent: ReturnType<typeof createAgent>
   try {
     agent = createAgent({
       server: values.server,
@@ -134,6 +151,8 @@ async function connect(argv: string[]): Promise<void> {
   process.on('SIGINT', stop)
   const result = await agent.done
   clearInterval(ticker)
+  clearTimeout(refresh)
+  print(agent.status())
   if (tty) process.stderr.write('\n')
   if (!result.ok) {
     console.error(`burrow: ${result.message}`)

@@ -119,7 +119,7 @@ export async function startTarget(id: TargetId, ctx: TargetContext): Promise<Run
       headers,
       startupMs,
       pids: () => [...tree(gw.proc.child.pid!), ...tree(a.pid)],
-      // The agent prints a status line per served request; only the trouble matters here.
+      // The agent prints its status line on state changes and its served count once a second; only the trouble matters here.
       complaints: () => [
         ...troubleLines(gw.proc.output()).map((l) => `gateway: ${l}`),
         ...troubleLines(a.log(), [/^burrow agent: connected \(\d+\/\d+\) \| requests served: \d+$/]).map((l) => `agent: ${l}`),

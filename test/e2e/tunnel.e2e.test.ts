@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
 import { patternChunk } from '../fixtures/origin.ts'
-import { startAgent, startGateway, startOrigin, stopAll, TEST_ADMIN_TOKEN, type GatewayProc, type Origin } from '../support/processes.ts'
+import { startAgent, startGateway, startOrigin, stopAll, TEST_ADMIN_TOKEN, type AgentProc, type GatewayProc, type Origin } from '../support/processes.ts'
 import { tokenFor } from '../support/tokens.ts'
 
 /** SHA-256 of the origin's deterministic download of `size` bytes. */
@@ -26,13 +26,14 @@ describe('tunnel end to end (gateway on Bun, agent and origin as separate proces
   let gw: GatewayProc
   let alice: string
   let bob: string
+  let agent: AgentProc
 
   beforeAll(async () => {
     origin = await startOrigin()
     gw = await startGateway('bun', { SSH_MAX_CHANNELS: '10', QUEUE_MAX_WAITING: '500' })
     alice = await tokenFor('alice')
     bob = await tokenFor('bob')
-    await startAgent(gw.url, alice, origin.url, { connections: 3 })
+    agent = await startAgent(gw.url, alice, origin.url, { connections: 3 })
   })
   afterAll(stopAll)
 
@@ -147,6 +148,20 @@ describe('tunnel end to end (gateway on Bun, agent and origin as separate proces
     const mine = connections.filter((c) => c.user === 'alice')
     expect(mine).toHaveLength(3)
     for (const c of mine) expect(c.requests).toBeGreaterThan(0)
+  })
+
+  test('the agent shows its served count at most once a second, not a line per request', async () => {
+    const statusLines = () => [...agent.proc.output().matchAll(/requests served: (\d+)/g)].map((m) => Number(m[1]))
+    await Bun.sleep(1_200) // let counts from earlier tests show
+    const before = statusLines()
+    const served = before.at(-1) ?? 0
+    const statuses = await Promise.all(Array.from({ length: 200 }, () => asAlice('/t/alice/hello').then((r) => (r.body?.cancel(), r.status))))
+    expect(statuses.every((s) => s === 200)).toBe(true)
+    await agent.proc.waitFor(new RegExp(`requests served: ${served + 200}\\b`), 5_000)
+    const lines = statusLines().slice(before.length)
+    // A line per request would be 200 lines; the requests take well under 2 s.
+    expect(lines.length).toBeLessThanOrEqual(3)
+    expect(lines.at(-1)).toBe(served + 200)
   })
 
   test('a 4th agent connection of the same user is refused with the limit as reason', async () => {
