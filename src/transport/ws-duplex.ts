@@ -125,13 +125,16 @@ export class WsDuplex extends Duplex {
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (this.#closed) return callback(new Error('Cannot write: WebSocket closed'))
     // ssh2 writes each SSH packet on its own, several in one turn of the event loop (a response's
-    // data, EOF and CLOSE). Gather them and send one frame at the end of the turn: fewer frames,
-    // fewer syscalls, and no extra latency (a microtask, not a timer).
+    // data, EOF and CLOSE), and a busy gateway answers many consumers in one turn of I/O. Gather
+    // them and send one frame when the turn's I/O callbacks are done (setImmediate, not a timer):
+    // fewer frames and syscalls on both ends. A microtask flushed once per request instead; this
+    // took 20-25 % of the agent's CPU and 10-15 % of the gateway's per small GET, at no cost in
+    // single-request latency (wrk c64 through Bun: 13.5-14.7k -> 15.2-16.6k req/s).
     this.#out.push(chunk)
     this.#outBytes += chunk.byteLength
     if (!this.#flushScheduled) {
       this.#flushScheduled = true
-      queueMicrotask(this.#flush)
+      setImmediate(this.#flush)
     }
     if (this.#socket.bufferedAmount() + this.#outBytes <= this.#highWater) return callback()
     this.#pendingWrite = () => callback()
