@@ -31,6 +31,8 @@ describe('WsDuplex writes', () => {
     const d = new WsDuplex(socket)
     const done = Promise.all([write(d, Buffer.from('a')), write(d, Buffer.from('bc')), write(d, Buffer.from('def'))])
     await done
+    expect(socket.sent).toEqual([]) // sent once the turn's I/O is done, not per write
+    await tick()
     expect(socket.sent.map((b) => b.toString())).toEqual(['abcdef'])
     d.destroy()
   })
@@ -78,6 +80,7 @@ describe('WsDuplex writes', () => {
     await tick()
     setTimeout(() => (socket.buffered = 0), 10)
     await held
+    await tick()
     expect(Buffer.concat(socket.sent).toString()).toBe('xy')
     d.destroy()
   })
