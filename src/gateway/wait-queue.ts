@@ -22,6 +22,8 @@ export class WaitQueue<T> {
   wait(user: string, signal?: AbortSignal): Promise<T | undefined> | 'full' {
     const queue = this.#queues.get(user) ?? []
     if (queue.length >= this.#maxWaiting) return 'full'
+    // A consumer that left already has nothing to wait for ('abort' will not fire again).
+    if (signal?.aborted === true) return Promise.resolve(undefined)
     this.#queues.set(user, queue)
     return new Promise<T | undefined>((resolve) => {
       const leave = () => {

@@ -150,6 +150,26 @@ describe('TunnelRegistry (the shell around the pool)', () => {
     expect(await queued).toEqual({ ok: false, code: 'draining' })
   })
 
+  test("the consumer's signal is asked for only when the request waits; aborting it leaves the queue", async () => {
+    const { registry, connect } = setup()
+    connect('c1').register()
+    let asked = 0
+    const consumer = new AbortController()
+    const signal = () => (asked++, consumer.signal)
+    const held = [await registry.acquire('alice', signal), await registry.acquire('alice', signal)]
+    expect(held.every((r) => r.ok)).toBe(true)
+    expect(asked).toBe(0)
+    const queued = registry.acquire('alice', signal)
+    expect(asked).toBe(1)
+    expect(registry.stats().queued).toBe(1)
+    consumer.abort()
+    expect(await queued).toEqual({ ok: false, code: 'tunnel_saturated' })
+    expect(registry.stats().queued).toBe(0)
+    // Already gone before it would wait: not queued at all.
+    expect(await registry.acquire('alice', signal)).toEqual({ ok: false, code: 'tunnel_saturated' })
+    expect(registry.stats().queued).toBe(0)
+  })
+
   test('stats() sums per user: connections, busy, queued, requests and bytes (which outlive connections)', async () => {
     const { registry, connect } = setup()
     connect('c1').register()

@@ -65,7 +65,7 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
   }
   let lease: Lease | undefined
   try {
-    const acquired = await registry.acquire(tunnel, c.req.raw.signal)
+    const acquired = await registry.acquire(tunnel, () => c.req.raw.signal)
     if (!acquired.ok) {
       done()
       if (acquired.code === 'draining') return errorResponse('draining', 'the gateway is shutting down', { connection: 'close' })
