@@ -19,6 +19,11 @@ interface IdleEntry {
  */
 export class ChannelPool {
   readonly #idle: IdleEntry[] = []
+  readonly #idleMs: number
+
+  constructor(options: { idleMs?: number } = {}) {
+    this.#idleMs = options.idleMs ?? IDLE_MS
+  }
 
   /** Idle channels right now. */
   get size(): number {
@@ -54,7 +59,7 @@ export class ChannelPool {
       }
       channel.destroy()
     }
-    const entry: IdleEntry = { channel, timer: setTimeout(onGone, IDLE_MS), onGone }
+    const entry: IdleEntry = { channel, timer: setTimeout(onGone, this.#idleMs), onGone }
     // While idle, any byte, EOF or close means the channel cannot carry another exchange.
     channel.on('data', onGone)
     channel.once('end', onGone)
