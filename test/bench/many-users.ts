@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { runtimeCommand, startGateway, TEST_ADMIN_TOKEN, type RuntimeName } from '../support/processes.ts'
 import { tokenFor } from '../support/tokens.ts'
 import { runWrk, WRK_SCRIPT, type WrkResult } from './load.ts'
-import { spawnLogged, stopOwned, until } from './procs.ts'
+import { cpuSeconds, spawnLogged, stopOwned, tree, until } from './procs.ts'
 import { NO_RATE_LIMITS } from './gateway-env.ts'
 
 export interface ManyUsersResult {
@@ -17,6 +17,10 @@ export interface ManyUsersResult {
   readonly up: number
   readonly gatewayCounted: number | undefined
   readonly run: WrkResult
+  /** The gateway's CPU-s per 10k requests in the measured run (the pool's bookkeeping is in here). */
+  readonly gatewayCpuPer10k: number | undefined
+  /** The simulated agents' process, the same way. */
+  readonly agentsCpuPer10k: number | undefined
 }
 
 /** A wrk script that sends request k to `/t/<prefix>-<k mod n>/1k` with that user's token. */
@@ -57,13 +61,23 @@ export async function measureManyUsers(
       const script = join(workDir, `wrk-users-${runtime}-${tag}.lua`)
       writeFileSync(script, usersScript('user', tokens))
       if (warmupSeconds > 0) await runWrk(gw.url, {}, 64, warmupSeconds, join(workDir, `wrk-users-warm-${runtime}-${tag}.log`), script)
+      const gwPids = tree(gw.proc.child.pid!)
+      const simPids = tree(sim.pid)
+      const before = cpuSeconds([...gwPids, ...simPids])
       const run = await runWrk(gw.url, {}, 64, seconds, join(workDir, `wrk-users-${runtime}-${tag}.log`), script)
+      const after = cpuSeconds([...gwPids, ...simPids])
+      const per10k = (pids: number[]) => {
+        if (run.requests === 0) return undefined
+        let s = 0
+        for (const p of pids) s += (after.get(p) ?? 0) - (before.get(p) ?? 0)
+        return (s / run.requests) * 10_000
+      }
       let gatewayCounted: number | undefined
       try {
         const stats = (await (await fetch(`${gw.url}/admin/stats`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).json()) as { pool?: { connections?: number } }
         gatewayCounted = stats.pool?.connections
       } catch {}
-      return { users, up: Number(m[1]), gatewayCounted, run }
+      return { users, up: Number(m[1]), gatewayCounted, run, gatewayCpuPer10k: per10k(gwPids), agentsCpuPer10k: per10k(simPids) }
     } finally {
       await stopOwned(sim)
     }

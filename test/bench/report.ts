@@ -14,11 +14,13 @@ export const METRICS = [
   { key: 'users.rps', label: 'small GET, 64 conns over N users: req/s', better: 'higher', digits: 0 },
   { key: 'users.p50', label: 'small GET, 64 conns over N users: p50 ms', better: 'lower', digits: 2 },
   { key: 'users.p99', label: 'small GET, 64 conns over N users: p99 ms', better: 'lower', digits: 2 },
+  { key: 'users.gateway10k', label: 'gateway CPU-s per 10k GETs, N users', better: 'lower', digits: 2 },
   { key: 'download.mibs', label: 'download: MiB/s', better: 'higher', digits: 0 },
   { key: 'upload.mibs', label: 'upload: MiB/s', better: 'higher', digits: 0 },
   { key: 'sse.median', label: 'SSE delay: median ms', better: 'lower', digits: 2 },
   { key: 'sse.max', label: 'SSE delay: max ms', better: 'lower', digits: 2 },
   { key: 'cpu.per10k', label: 'tunnel CPU-s per 10k small GETs', better: 'lower', digits: 2 },
+  { key: 'cpu.gateway10k', label: 'gateway CPU-s per 10k GETs, 1 user', better: 'lower', digits: 2 },
   { key: 'startup.ms', label: 'client start → first 200: ms', better: 'lower', digits: 0 },
   { key: 'rss.start', label: 'tunnel RSS after start: MiB', better: 'lower', digits: 1 },
   { key: 'rss.end', label: 'tunnel RSS after workloads: MiB', better: 'lower', digits: 1 },
@@ -174,7 +176,7 @@ function checkOnce(results: BenchResults): TargetCheck[] {
     measured:
       one === undefined || many === undefined
         ? 'not measured'
-        : `${fmt(many, 0)} vs ${fmt(one, 0)} req/s (${(many / one).toFixed(2)}×), p99 ${fmt(f(bun, 'users.p99') ?? Number.NaN, 2)} vs ${fmt(f(bun, 'small64.p99') ?? Number.NaN, 2)} ms`,
+        : `${fmt(many, 0)} vs ${fmt(one, 0)} req/s (${(many / one).toFixed(2)}×), p99 ${fmt(f(bun, 'users.p99') ?? Number.NaN, 2)} vs ${fmt(f(bun, 'small64.p99') ?? Number.NaN, 2)} ms, gateway CPU-s per 10k ${fmt(f(bun, 'users.gateway10k') ?? Number.NaN, 2)} vs ${fmt(f(bun, 'cpu.gateway10k') ?? Number.NaN, 2)}`,
     met: undefined,
     info: true,
   })

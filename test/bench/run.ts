@@ -116,12 +116,14 @@ async function measureTarget(t: RunningTarget, pass: number, uploadFile: string)
   if (has('small64') || has('cpu')) {
     progress(`${label}: small GET, 64 connections, ${opts.seconds} s (and tunnel CPU)`)
     const pids = t.pids()
+    const gwPids = t.gatewayPids?.() ?? []
     const before = cpuSeconds(pids)
     const r = await step(`${label} small GET c64`, () => runWrk(`${t.base}/1k`, t.headers, 64, opts.seconds, join(workDir, `wrk-c64-${tag}.log`)))
     const after = cpuSeconds(pids)
     if (r !== undefined) {
       if (has('small64')) Object.assign(figs, { 'small64.rps': r.rps, 'small64.p50': r.p50Ms, 'small64.p99': r.p99Ms })
       if (has('cpu') && t.id !== 'direct' && r.requests > 0) figs['cpu.per10k'] = (cpuDelta(before, after) / r.requests) * 10_000
+      if (has('cpu') && gwPids.length > 0 && r.requests > 0) figs['cpu.gateway10k'] = (cpuDelta(pick(before, gwPids), pick(after, gwPids)) / r.requests) * 10_000
       d.small64 = { ...r, tunnelCpuS: cpuDelta(before, after), pids: pids.length }
       noteWrkErrors(`${label} small GET c64`, r.errors)
     }
@@ -218,6 +220,7 @@ async function main(): Promise<void> {
         const list = (passes[id] ??= [])
         const slot = list[pass - 1] ?? (list[pass - 1] = {})
         Object.assign(slot, { 'users.rps': r.run.rps, 'users.p50': r.run.p50Ms, 'users.p99': r.run.p99Ms })
+        if (r.gatewayCpuPer10k !== undefined) slot['users.gateway10k'] = r.gatewayCpuPer10k
       }
     }
   }
@@ -272,3 +275,8 @@ try {
   await cleanup()
 }
 process.exit(exitCode)
+
+/** The entries of `cpu` for `pids` only. */
+function pick(cpu: Map<number, number>, pids: readonly number[]): Map<number, number> {
+  return new Map(pids.filter((p) => cpu.has(p)).map((p) => [p, cpu.get(p)!]))
+}

@@ -30,6 +30,8 @@ export interface RunningTarget {
   readonly startupMs: number | undefined
   /** The tunnel's processes right now (for CPU and RSS); empty for direct. */
   pids(): number[]
+  /** Burrow only: the gateway's processes, so its share of the CPU shows on its own. */
+  gatewayPids?(): number[]
   /** Warnings and errors the tunnel's processes printed, for the report. */
   complaints(): string[]
   stop(): Promise<void>
@@ -119,6 +121,7 @@ export async function startTarget(id: TargetId, ctx: TargetContext): Promise<Run
       headers,
       startupMs,
       pids: () => [...tree(gw.proc.child.pid!), ...tree(a.pid)],
+      gatewayPids: () => tree(gw.proc.child.pid!),
       // The agent prints its status line on state changes and its served count once a second; only the trouble matters here.
       complaints: () => [
         ...troubleLines(gw.proc.output()).map((l) => `gateway: ${l}`),
