@@ -91,10 +91,10 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
         cb(err as Error)
       }
     }
-    const url = new URL(c.req.url)
     const headers = requestHeadersForUpstream(c.req.raw.headers, {
       clientIp: remote.address,
-      proto: url.protocol === 'https:' ? 'https' : 'http',
+      // The guard made sure the URL parses with an http or https scheme, which URLs spell in lower case.
+      proto: c.req.url.startsWith('https:') ? 'https' : 'http',
       host: c.req.header('host'),
     })
     if (wantsWebSocket) {
@@ -156,15 +156,22 @@ function rateLimited(verdict: Extract<RateVerdict, { ok: false }>, what: string)
 /** `ANY /t/:tunnel/*`: path-based routing. */
 export function proxyRoutes(core: GatewayCore): Hono {
   const app = new Hono()
+  // Segment index of `:tunnel` per matched route (the mount prefix is part of it): routes are few.
+  const tunnelSegment = new Map<string, number>()
   const handler = (c: Context) => {
     const tunnel = c.req.param('tunnel') ?? ''
     const url = new URL(c.req.url)
     // Strip the mount prefix and `/t/<tunnel>` by counting segments of the matched route (the
     // tunnel segment may be spelled `%61lice` for `alice`), on the raw, still percent-encoded
     // path, so that what the local service sees is byte-for-byte what the consumer sent after it.
-    const at = c.req.routePath.split('/').indexOf(':tunnel')
-    const rest = url.pathname.split('/').slice(at + 1).join('/')
-    return proxyToTunnel(core, c, tunnel, '/' + rest + url.search)
+    const route = c.req.routePath
+    let at = tunnelSegment.get(route)
+    if (at === undefined) tunnelSegment.set(route, (at = route.split('/').indexOf(':tunnel')))
+    const path = url.pathname
+    let cut = 0
+    for (let i = 0; i <= at && cut >= 0; i++) cut = path.indexOf('/', cut + (i === 0 ? 0 : 1))
+    const rest = cut < 0 ? '/' : path.slice(cut)
+    return proxyToTunnel(core, c, tunnel, rest + url.search)
   }
   app.all('/t/:tunnel', handler)
   app.all('/t/:tunnel/*', handler)
