@@ -57,6 +57,9 @@ export function createBunAdapter(): RuntimeAdapter {
         // Streams (SSE, LLM output, big downloads) may be silent for long; the gateway enforces
         // its own head and silence timeouts, so Bun's 10 s default must not cut them.
         idleTimeout: 0,
+        // Bun refuses bodies over 128 MiB by default (413). Bodies stream through the tunnel with
+        // backpressure and are never held whole, so no limit here, as on Deno and Node.
+        maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       })
       return {
         port: server.port ?? options.port,

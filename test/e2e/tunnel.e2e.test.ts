@@ -75,6 +75,15 @@ describe('tunnel end to end (gateway on Bun, agent and origin as separate proces
     expect(await res.json()).toEqual({ size, sha256: expectedDownloadHash(size) })
   })
 
+  test('a 160 MiB POST with a Content-Length (over Bun\'s default 128 MiB body limit) arrives whole', async () => {
+    const size = 160 * 1024 * 1024
+    const body = Buffer.alloc(size, 0x61)
+    const sha256 = createHash('sha256').update(body).digest('hex')
+    const res = await asAlice('/t/alice/sha256', { method: 'POST', body })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ size, sha256 })
+  })
+
   test('a 256 MiB download streams through with a matching SHA-256', async () => {
     const size = 256 * 1024 * 1024
     const res = await asAlice(`/t/alice/download?size=${size}`)
