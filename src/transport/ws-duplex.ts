@@ -20,6 +20,8 @@ export interface WsDuplexOptions {
    * (default 64 MiB): close with 1008 instead of buffering without bound.
    */
   readonly maxQueuedBytes?: number
+  /** Told just before the duplex gives up on a peer that is not reading (to log it). */
+  readonly onPeerNotReading?: (unreadBytes: number) => void
   /** ms the peer gets to answer our close frame before the socket is cut (default 250). */
   readonly closeHandshakeMs?: number
 }
@@ -52,6 +54,7 @@ export class WsDuplex extends Duplex {
   #socket: FrameSocket
   #highWater: number
   #maxQueued: number
+  #onPeerNotReading: ((unreadBytes: number) => void) | undefined
   #pendingWrite: (() => void) | undefined
   #pollTimer: ReturnType<typeof setTimeout> | undefined
   #terminateTimer: ReturnType<typeof setTimeout> | undefined
@@ -69,6 +72,7 @@ export class WsDuplex extends Duplex {
     this.#socket = socket
     this.#highWater = options.highWaterMark ?? DEFAULT_HIGH_WATER
     this.#maxQueued = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED
+    this.#onPeerNotReading = options.onPeerNotReading
     this.#closeHandshakeMs = options.closeHandshakeMs ?? DEFAULT_CLOSE_HANDSHAKE_MS
     this.remoteAddress = options.remoteAddress
     this.remotePort = options.remotePort
@@ -179,6 +183,7 @@ export class WsDuplex extends Duplex {
       // (or a peer at all) would have read by now.
       const queued = this.writableLength + this.#socket.bufferedAmount()
       if (queued > this.#maxQueued) {
+        this.#onPeerNotReading?.(queued)
         this.setCloseReason(1008, `the peer is not reading: ${Math.round(queued / 1048576)} MiB unread`)
         return void this.destroy()
       }

@@ -146,6 +146,52 @@ for (const runtime of RUNTIMES) {
       expect(alive(stage.gw.proc)).toBe(true)
       await expectHonestTunnel(stage, expect)
     }, 30_000)
+
+    test('a peer that grants a 1 GiB window and stops reading is closed once 64 MiB are unread, and the gateway logs it', async () => {
+      const rssAtStart = rssOf(stage.gw.proc.child.pid!)
+      const { ws, duplex } = await rawWsDuplex(stage.gw.port, { authorization: `Bearer ${mallory}` })
+      const client = new ssh2.Client()
+      client.on('error', () => {})
+      await new Promise<void>((resolve, reject) => {
+        client.once('ready', () => resolve())
+        client.once('error', reject)
+        client.connect({ sock: duplex as never, username: 'mallory', algorithms: SSH_ALGORITHMS })
+      })
+      await new Promise<void>((resolve, reject) => client.forwardIn('localhost', 80, (err) => (err ? reject(err) : resolve())))
+      client.on('tcp connection', (_info, accept) => {
+        const channel = accept() as ssh2.ClientChannel & { outgoing: { id: number } }
+        // SSH windows are what bound an honest peer; this one lifts the bound, then reads nothing.
+        ;(client as unknown as { _protocol: { channelWindowAdjust(id: number, n: number): void } })._protocol.channelWindowAdjust(channel.outgoing.id, 1024 * MiB)
+        channel.pause()
+        setImmediate(() => ws.socket.pause())
+      })
+      const logged = () => stage.gw.proc.output().split('\n').filter((l) => l.includes('"agent_not_reading"') && l.includes('"mallory"'))
+      const before = logged().length
+      // A consumer offers 1 GiB, made as it is read, so only the gateway holds what it takes in.
+      const piece = new Uint8Array(MiB).fill(0x42)
+      let offered = 0
+      const body = new ReadableStream<Uint8Array>({
+        pull(ctrl) {
+          if (offered >= 1024 * MiB) return ctrl.close()
+          offered += MiB
+          ctrl.enqueue(piece)
+        },
+      })
+      const upload = fetch(`${stage.gw.url}/t/mallory/x`, { method: 'POST', headers: { authorization: `Bearer ${mallory}` }, body, duplex: 'half' } as RequestInit).then(
+        (r) => r.status,
+        () => 'aborted',
+      )
+      const line = await eventually('the agent_not_reading warning', () => (logged().length > before ? logged().at(-1) : undefined), 15_000)
+      const record = JSON.parse(line.slice(line.indexOf('{'))) as { unreadMiB: number }
+      expect(record.unreadMiB).toBeGreaterThanOrEqual(64)
+      expect(await upload).not.toBe(200)
+      await eventually('mallory closed', async () => ((await connectionsOf(stage.gw.url, 'mallory')).length === 0 ? true : undefined), 10_000)
+      ws.socket.destroy()
+      // 64 MiB queued, held in a few copies on the way (body chunks, SSH packets, frames), not the 1 GiB offered.
+      expect(rssOf(stage.gw.proc.child.pid!) - rssAtStart).toBeLessThan(384 * MiB)
+      expect(alive(stage.gw.proc)).toBe(true)
+      await expectHonestTunnel(stage, expect)
+    }, 40_000)
   })
 }
 

@@ -87,7 +87,8 @@ describe('WsDuplex writes', () => {
 
   test('a peer that leaves more than maxQueuedBytes unread is closed with 1008 and a reason', async () => {
     const socket = fakeSocket()
-    const d = new WsDuplex(socket, { highWaterMark: 1000, maxQueuedBytes: 64 * 1024 })
+    const told: number[] = []
+    const d = new WsDuplex(socket, { highWaterMark: 1000, maxQueuedBytes: 64 * 1024, onPeerNotReading: (n) => told.push(n) })
     socket.buffered = 5000
     const closed = new Promise<void>((r) => d.once('close', () => r()))
     d.on('error', () => {})
@@ -98,6 +99,8 @@ describe('WsDuplex writes', () => {
     expect(socket.closes).toHaveLength(1)
     expect(socket.closes[0]!.code).toBe(1008)
     expect(socket.closes[0]!.reason).toMatch(/^the peer is not reading: \d+ MiB unread$/)
+    expect(told).toHaveLength(1)
+    expect(told[0]).toBeGreaterThan(64 * 1024)
   })
 
   test('a congested but reading peer is not closed while under maxQueuedBytes', async () => {

@@ -69,7 +69,11 @@ export function tunnelRoute(core: GatewayCore): Hono {
             bufferedAmount: () => runtime.bufferedAmount(ws.raw),
             terminate: () => runtime.terminate(ws.raw),
           },
-          { remoteAddress: remote.address, remotePort: remote.port },
+          {
+            remoteAddress: remote.address,
+            remotePort: remote.port,
+            onPeerNotReading: (unread) => core.log.warn('agent_not_reading', { conn: id, user, remote: remote.address, unreadMiB: Math.round(unread / 1048576) }),
+          },
         )
         const d = duplex
         live = newLiveConn(
