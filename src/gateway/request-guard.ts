@@ -115,8 +115,8 @@ function bad(message: string): Refusal {
 
 /**
  * Remember the answers of a parse that requests repeat (a gateway's consumers name the same few
- * hosts): a URL parse cost about 1 µs, four of them per request. Bounded, and only short keys, so a
- * flood of distinct hosts costs what it did before, a miss each, and no memory.
+ * hosts and origins), so a request costs map lookups, not URL objects. Bounded, and only short
+ * keys, so a flood of distinct hosts costs what it did before, a miss each, and no memory.
  */
 function remembered<T>(parse: (key: string) => T): (key: string) => T {
   const MAX_ENTRIES = 1024
