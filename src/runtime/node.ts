@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
@@ -30,6 +31,20 @@ export function createNodeAdapter(rootApp: () => Hono<any, any, any>): RuntimeAd
     terminate(raw) {
       // `ws` otherwise waits 30 s for the peer's close frame before destroying the socket.
       ;(raw as { terminate?: () => void }).terminate?.()
+    },
+    takeBinaryFrames(raw, onBinary) {
+      // @hono/node-ws copies each binary frame into a new ArrayBuffer and wraps it in a
+      // MessageEvent. It attaches its listener right after onOpen returns, having replayed the
+      // frames that arrived before: swap it out in a microtask, before the next frame can arrive.
+      const ws = raw as EventEmitter
+      queueMicrotask(() => {
+        const helpers = ws.listeners('message') as ((data: unknown, isBinary: boolean) => void)[]
+        ws.removeAllListeners('message')
+        ws.on('message', (data: Buffer, isBinary: boolean) => {
+          if (isBinary) onBinary(data)
+          else for (const helper of helpers) helper.call(ws, data, isBinary)
+        })
+      })
     },
     async serve(app: Hono<any, any, any>, options: ServeOptions): Promise<ServeHandle> {
       const headersTimeout = options.headersTimeoutMs ?? 60_000

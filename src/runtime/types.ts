@@ -50,6 +50,12 @@ export interface RuntimeAdapter {
   bufferedAmount(raw: unknown): number
   /** Cut a server-side WebSocket's connection at once, without waiting for the peer's close frame. */
   terminate(raw: unknown): void
+  /**
+   * Where the runtime's WebSocket helper copies or wraps every frame, hand binary frames of the
+   * server-side socket `raw` straight to `onBinary` instead (call from `onOpen`). Text frames keep
+   * going through the helper's `onMessage`. Bun needs none (its `onBinary` fast path).
+   */
+  takeBinaryFrames?(raw: unknown, onBinary: (data: Uint8Array) => void): void
   /** Glue an embedding host passes to its own server: Bun's `websocket` handler, Node's `injectWebSocket`. */
   readonly glue: RuntimeGlue
 }

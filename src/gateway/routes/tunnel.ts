@@ -76,6 +76,7 @@ export function tunnelRoute(core: GatewayCore): Hono {
           },
         )
         const d = duplex
+        runtime.takeBinaryFrames?.(ws.raw, receive)
         live = newLiveConn(
           { id, user, agentId, isPublic, transport: 'websocket', remoteAddress: remote.address },
           (reason, wsCode = 1000, options = {}) => {
