@@ -31,6 +31,23 @@ async function attack(stage: Stage, token: string, bytes: Buffer[]): Promise<{ s
 
 const IDENT = Buffer.from('SSH-2.0-attacker\r\n')
 
+/**
+ * Mallory's ssh2 client on a raw WebSocket (whose TCP socket the test can stop reading), authenticated
+ * and holding a `tcpip-forward`: a tunnel whose agent then misbehaves as the test says.
+ */
+async function tunnelOverRawWs(stage: Stage, token: string): Promise<{ ws: RawWs; client: ssh2.Client }> {
+  const { ws, duplex } = await rawWsDuplex(stage.gw.port, { authorization: `Bearer ${token}` })
+  const client = new ssh2.Client()
+  client.on('error', () => {})
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', () => resolve())
+    client.once('error', reject)
+    client.connect({ sock: duplex as never, username: 'mallory', algorithms: SSH_ALGORITHMS })
+  })
+  await new Promise<void>((resolve, reject) => client.forwardIn('localhost', 80, (err) => (err ? reject(err) : resolve())))
+  return { ws, client }
+}
+
 // All gateways start at once: the file's time is then the attacks', not four start-ups in a row.
 const stages = {} as Record<RuntimeName | 'tcp', Stage>
 beforeAll(async () => {
@@ -115,15 +132,7 @@ for (const runtime of RUNTIMES) {
     })
 
     test('a peer that stops reading is closed after unanswered keep-alives; its consumers get an error; memory stays bounded', async () => {
-      const { ws, duplex } = await rawWsDuplex(stage.gw.port, { authorization: `Bearer ${mallory}` })
-      const client = new ssh2.Client()
-      client.on('error', () => {})
-      await new Promise<void>((resolve, reject) => {
-        client.once('ready', () => resolve())
-        client.once('error', reject)
-        client.connect({ sock: duplex as never, username: 'mallory', algorithms: SSH_ALGORITHMS })
-      })
-      await new Promise<void>((resolve, reject) => client.forwardIn('localhost', 80, (err) => (err ? reject(err) : resolve())))
+      const { ws, client } = await tunnelOverRawWs(stage, mallory)
       // Channels are accepted, then never read: the SSH window bounds what the gateway sends.
       client.on('tcp connection', (_info, accept) => accept().pause())
       const consumer = await tokenFor('mallory')
@@ -149,15 +158,7 @@ for (const runtime of RUNTIMES) {
 
     test('a peer that grants a 1 GiB window and stops reading is closed once 64 MiB are unread, and the gateway logs it', async () => {
       const rssAtStart = rssOf(stage.gw.proc.child.pid!)
-      const { ws, duplex } = await rawWsDuplex(stage.gw.port, { authorization: `Bearer ${mallory}` })
-      const client = new ssh2.Client()
-      client.on('error', () => {})
-      await new Promise<void>((resolve, reject) => {
-        client.once('ready', () => resolve())
-        client.once('error', reject)
-        client.connect({ sock: duplex as never, username: 'mallory', algorithms: SSH_ALGORITHMS })
-      })
-      await new Promise<void>((resolve, reject) => client.forwardIn('localhost', 80, (err) => (err ? reject(err) : resolve())))
+      const { ws, client } = await tunnelOverRawWs(stage, mallory)
       client.on('tcp connection', (_info, accept) => {
         const channel = accept() as ssh2.ClientChannel & { outgoing: { id: number } }
         // SSH windows are what bound an honest peer; this one lifts the bound, then reads nothing.
