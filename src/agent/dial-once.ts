@@ -3,7 +3,7 @@ import ssh2, { type ClientChannel } from 'ssh2'
 import WebSocket from 'ws'
 import type { Logger } from '../log/logger.ts'
 import { SSH_ALGORITHMS } from '../transport/ssh-algorithms.ts'
-import { WsDuplex } from '../transport/ws-duplex.ts'
+import { WsDuplex, wsClientFrames } from '../transport/ws-duplex.ts'
 import { dialTarget, type LocalTarget } from './local-target.ts'
 import { readRefusal } from './refused-upgrade.ts'
 import { splice } from './splice.ts'
@@ -73,12 +73,7 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       handshakeTimeout: 20_000,
     })
     ws.binaryType = 'nodebuffer'
-    const duplex = new WsDuplex({
-      send: (bytes) => ws.send(bytes, { binary: true }),
-      close: (code, reason) => ws.close(code, reason),
-      bufferedAmount: () => ws.bufferedAmount,
-      terminate: () => ws.terminate(),
-    })
+    const duplex = new WsDuplex(wsClientFrames(ws))
     // Listen before 'open': the gateway's SSH ident can arrive in the same tick.
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       watchdog?.alive()

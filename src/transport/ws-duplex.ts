@@ -10,6 +10,24 @@ export interface FrameSocket {
   terminate?(): void
 }
 
+/** A client WebSocket with the `ws` package's API (also what Bun's built-in `ws` offers). */
+export interface WsClientLike {
+  send(data: Uint8Array, options: { binary: boolean }): void
+  close(code: number, reason: string): void
+  readonly bufferedAmount: number
+  terminate(): void
+}
+
+/** The frame socket of a `ws`-style client: what the agent (and test clients) hand to WsDuplex. */
+export function wsClientFrames(ws: WsClientLike): FrameSocket {
+  return {
+    send: (bytes) => ws.send(bytes, { binary: true }),
+    close: (code, reason) => ws.close(code, reason),
+    bufferedAmount: () => ws.bufferedAmount,
+    terminate: () => ws.terminate(),
+  }
+}
+
 export interface WsDuplexOptions {
   readonly remoteAddress?: string
   readonly remotePort?: number

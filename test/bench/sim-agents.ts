@@ -12,7 +12,7 @@ import ssh2 from 'ssh2'
 import WebSocket from 'ws'
 import { splice } from '../../src/agent/splice.ts'
 import { SSH_ALGORITHMS } from '../../src/transport/ssh-algorithms.ts'
-import { WsDuplex } from '../../src/transport/ws-duplex.ts'
+import { WsDuplex, wsClientFrames } from '../../src/transport/ws-duplex.ts'
 import { tokenFor } from '../support/tokens.ts'
 
 const [gatewayUrl, countArg, prefix = 'idle', maxSecondsArg = '600', originPortArg] = process.argv.slice(2)
@@ -32,11 +32,7 @@ function dial(user: string, token: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${token}`, 'x-burrow-agent-id': user }, perMessageDeflate: false })
     ws.binaryType = 'nodebuffer'
-    const duplex = new WsDuplex({
-      send: (bytes) => ws.send(bytes, { binary: true }),
-      close: (code, reason) => ws.close(code, reason),
-      bufferedAmount: () => ws.bufferedAmount,
-    })
+    const duplex = new WsDuplex(wsClientFrames(ws))
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (isBinary) duplex.receive(data)
     })

@@ -5,7 +5,7 @@
 import ssh2, { type Algorithms, type Client, type ConnectConfig } from 'ssh2'
 import WebSocket from 'ws'
 import { SSH_ALGORITHMS } from '../../../src/transport/ssh-algorithms.ts'
-import { WsDuplex } from '../../../src/transport/ws-duplex.ts'
+import { WsDuplex, wsClientFrames } from '../../../src/transport/ws-duplex.ts'
 
 export interface SshSession {
   readonly client: Client
@@ -36,12 +36,7 @@ function connect(client: Client, config: ConnectConfig): Promise<void> {
 export async function sshOverWebSocket(port: number, token: string, opts: SshOptions): Promise<SshSession> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/tunnel`, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false })
   ws.binaryType = 'nodebuffer'
-  const duplex = new WsDuplex({
-    send: (bytes) => ws.send(bytes, { binary: true }),
-    close: (code, reason) => ws.close(code, reason),
-    bufferedAmount: () => ws.bufferedAmount,
-    terminate: () => ws.terminate(),
-  })
+  const duplex = new WsDuplex(wsClientFrames(ws))
   let reason = ''
   ws.on('message', (data: Buffer, isBinary: boolean) => isBinary && duplex.receive(data))
   ws.on('close', (_code: number, why: Buffer) => {
