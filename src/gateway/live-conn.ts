@@ -3,14 +3,18 @@ import type { ForwardSpec } from '../transport/ssh-server.ts'
 
 export type TransportKind = 'websocket' | 'tcp'
 
-/** The shell's side of one agent connection: the sockets and counters the pure pool does not hold. */
-export interface LiveConn {
+/** Who a new connection is, as its transport learned it. */
+export interface LiveConnInit {
   readonly id: string
   readonly user: string
   readonly agentId: string | undefined
   readonly isPublic: boolean
   readonly transport: TransportKind
   readonly remoteAddress: string | undefined
+}
+
+/** The shell's side of one agent connection: the sockets and counters the pure pool does not hold. */
+export interface LiveConn extends LiveConnInit {
   readonly openedAt: number
   /** Set once the agent's `tcpip-forward` is accepted: then the connection serves requests. */
   client: Connection | undefined
@@ -30,16 +34,6 @@ export interface LiveConn {
    * close frame that will not come.
    */
   close(reason: string, wsCode?: number, options?: { peerGone?: boolean }): void
-}
-
-/** Who a new connection is, as its transport learned it. */
-export interface LiveConnInit {
-  readonly id: string
-  readonly user: string
-  readonly agentId: string | undefined
-  readonly isPublic: boolean
-  readonly transport: TransportKind
-  readonly remoteAddress: string | undefined
 }
 
 /**

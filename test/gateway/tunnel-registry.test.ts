@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import type { Connection } from 'ssh2'
-import type { LiveConn } from '../../src/gateway/live-conn.ts'
+import { newLiveConn } from '../../src/gateway/live-conn.ts'
 import { TunnelRegistry } from '../../src/gateway/tunnel-registry.ts'
 import { createLogger } from '../../src/log/logger.ts'
 
@@ -21,27 +21,11 @@ function setup() {
     now: () => clock.now,
   })
   const connect = (id: string, user = 'alice', agentId: string | null = 'agent-a') => {
-    const conn: LiveConn = {
-      id,
-      user,
-      agentId: agentId ?? undefined,
-      isPublic: false,
-      transport: 'websocket',
-      remoteAddress: '127.0.0.1',
-      openedAt: clock.now,
-      client: undefined,
-      forward: undefined,
-      lastByteAt: clock.now,
-      closing: undefined,
-      channels: 0,
-      requests: 0,
-      bytesIn: 0,
-      bytesOut: 0,
-      close(reason, wsCode, options) {
-        conn.closing = reason
-        closes.push({ id, reason, wsCode, peerGone: options?.peerGone })
-      },
-    }
+    const conn = newLiveConn(
+      { id, user, agentId: agentId ?? undefined, isPublic: false, transport: 'websocket', remoteAddress: '127.0.0.1' },
+      (reason, wsCode, options) => void closes.push({ id, reason, wsCode, peerGone: options?.peerGone }),
+      clock.now,
+    )
     registry.track(conn)
     return { conn, register: () => registry.register(id, fakeClient, { bindAddr: 'localhost', bindPort: 80 }) }
   }
