@@ -80,7 +80,9 @@ export const configEntries = {
   shutdownGracePeriod: v.optional(milliseconds(0), 30_000),
   queueMaxWaiting: v.optional(integer(0, 100_000), 100),
   queueTimeout: v.optional(milliseconds(0), 10_000),
-  upstreamHeadTimeout: v.optional(milliseconds(1), 30_000),
+  // LLMs answering `stream:false` take minutes before the first byte; a consumer that leaves costs
+  // nothing while it waits (the exchange is cancelled at once), so the bound is generous.
+  upstreamHeadTimeout: v.optional(milliseconds(1), 600_000),
   upstreamIdleTimeout: v.optional(milliseconds(0), 300_000),
   logLevel: v.optional(logLevel, 'info'),
   metricsPublic: v.optional(flag, false),

@@ -31,7 +31,7 @@ describe('configFromEnv', () => {
       shutdownGracePeriod: 30_000,
       queueMaxWaiting: 100,
       queueTimeout: 10_000,
-      upstreamHeadTimeout: 30_000,
+      upstreamHeadTimeout: 600_000,
       upstreamIdleTimeout: 300_000,
       logLevel: 'info',
       metricsPublic: false,
