@@ -11,6 +11,11 @@ export interface LiveConnInit {
   readonly isPublic: boolean
   readonly transport: TransportKind
   readonly remoteAddress: string | undefined
+  /**
+   * The Host the local service gets: a `host[:port]` value, 'preserve' (the consumer's), or
+   * undefined when the agent did not say (stock OpenSSH): then it comes from the forward request.
+   */
+  readonly hostHeader?: string
 }
 
 /** The shell's side of one agent connection: the sockets and counters the pure pool does not hold. */
@@ -34,6 +39,14 @@ export interface LiveConn extends LiveConnInit {
    * close frame that will not come.
    */
   close(reason: string, wsCode?: number, options?: { peerGone?: boolean }): void
+  /**
+   * Call `fn` once when the connection goes away (closed by the gateway, or its transport closed):
+   * whatever rides on it (requests waiting for a head, responses streaming) must end at once, not
+   * at a timeout. Returns the unsubscribe.
+   */
+  onGone(fn: (reason: string) => void): () => void
+  /** The transport closed: end what rides on it (idempotent; `close()` does this too). */
+  gone(reason: string): void
 }
 
 /**
@@ -41,6 +54,8 @@ export interface LiveConn extends LiveConnInit {
  * `close()`, with `closing` already set, so every transport closes the same way.
  */
 export function newLiveConn(init: LiveConnInit, closeTransport: LiveConn['close'], now: number = Date.now()): LiveConn {
+  const riders = new Set<(reason: string) => void>()
+  let goneWith: string | undefined
   const conn: LiveConn = {
     ...init,
     openedAt: now,
@@ -56,6 +71,22 @@ export function newLiveConn(init: LiveConnInit, closeTransport: LiveConn['close'
       if (conn.closing !== undefined) return
       conn.closing = reason
       closeTransport(reason, wsCode, options)
+      conn.gone(`the agent connection was closed (${reason})`)
+    },
+    onGone(fn) {
+      if (goneWith !== undefined) {
+        const reason = goneWith
+        queueMicrotask(() => fn(reason))
+        return () => {}
+      }
+      riders.add(fn)
+      return () => riders.delete(fn)
+    },
+    gone(reason) {
+      if (goneWith !== undefined) return
+      goneWith = reason
+      for (const fn of [...riders]) fn(reason)
+      riders.clear()
     },
   }
   return conn

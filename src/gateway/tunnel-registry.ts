@@ -124,6 +124,7 @@ export class TunnelRegistry {
     if (conn === undefined) return
     this.#live.delete(id)
     this.#state = remove(this.#state, id)
+    conn.gone('the agent disconnected')
     if (conn.forward !== undefined) this.#opts.log.info('tunnel_closed', { conn: id, user: conn.user })
     if (connectionsOf(this.#state, conn.user).length === 0) this.#queue.flush(conn.user)
   }

@@ -1,19 +1,21 @@
-// Hop-by-hop fields (RFC 9110 §7.6.1): they describe one connection, never the next hop's.
-const HOP_BY_HOP = new Set([
+/**
+ * Hop-by-hop fields (RFC 9110 §7.6.1): they describe one connection, never the next hop's.
+ * `Trailer` is end-to-end; it is dropped where no trailers will follow (see the runtime adapters).
+ */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
   'proxy-authenticate',
   'proxy-authorization',
   'te',
-  'trailer',
   'transfer-encoding',
   'upgrade',
 ])
 
-/** Names listed in a Connection header are hop-by-hop too (RFC 9110 §7.6.1). */
-function connectionListed(value: string | null | undefined): Set<string> {
-  const out = new Set<string>()
+/** Names listed in a Connection header are hop-by-hop too (RFC 9110 §7.6.1); added to `into`. */
+export function connectionListed(value: string | null | undefined, into: Set<string> = new Set()): Set<string> {
+  const out = into
   if (!value) return out
   for (const token of value.split(',')) {
     const name = token.trim().toLowerCase()
@@ -25,21 +27,28 @@ function connectionListed(value: string | null | undefined): Set<string> {
 export interface ForwardedInfo {
   readonly clientIp: string | undefined
   readonly proto: 'http' | 'https'
+  /** The Host the consumer asked for (the public one): sent on as X-Forwarded-Host. */
   readonly host: string | undefined
+  /** The Host the local service gets (see gateway/upstream-host.ts); undefined: none is sent. */
+  readonly upstreamHost: string | undefined
+  /** Further fields to drop (the consumer's Burrow credentials), lower case. */
+  readonly drop?: ReadonlySet<string>
 }
 
 /**
- * Request headers for the local service, as a flat [name, value, ...] list for node:http:
- * hop-by-hop fields dropped, `Authorization` never forwarded (it holds the consumer's Burrow token),
- * X-Forwarded-For/-Proto/-Host set. Values are taken from the parsed Headers, where CR/LF cannot
- * occur, so nothing can be smuggled onto the next hop's wire.
+ * Request headers for the local service, as a flat [name, value, ...] list: Host first (RFC 9112
+ * §3.2) as `upstreamHost`, hop-by-hop fields and `fwd.drop` dropped, X-Forwarded-For/-Proto/-Host
+ * set. Values are taken from the parsed Headers, where CR/LF cannot occur, so nothing can be
+ * smuggled onto the next hop's wire.
  */
 export function requestHeadersForUpstream(headers: Headers, fwd: ForwardedInfo): string[] {
   const listed = connectionListed(headers.get('connection'))
   const out: string[] = []
+  if (fwd.upstreamHost !== undefined) out.push('host', fwd.upstreamHost)
   let priorFor: string | undefined
   headers.forEach((value, name) => {
-    if (HOP_BY_HOP.has(name) || listed.has(name) || name === 'authorization') return
+    // The request body is re-framed without trailers, so a Trailer field would promise none.
+    if (HOP_BY_HOP.has(name) || listed.has(name) || name === 'host' || name === 'trailer' || fwd.drop?.has(name)) return
     if (name === 'x-forwarded-for') {
       priorFor = value
       return
@@ -51,20 +60,5 @@ export function requestHeadersForUpstream(headers: Headers, fwd: ForwardedInfo):
   if (forwardedFor !== undefined) out.push('x-forwarded-for', forwardedFor)
   out.push('x-forwarded-proto', fwd.proto)
   if (fwd.host !== undefined) out.push('x-forwarded-host', fwd.host)
-  return out
-}
-
-/** Response headers for the consumer from node:http's rawHeaders, hop-by-hop fields dropped. */
-export function responseHeadersForConsumer(rawHeaders: readonly string[]): Headers {
-  let listed: Set<string> | undefined
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() === 'connection') listed = connectionListed(rawHeaders[i + 1])
-  }
-  const out = new Headers()
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!.toLowerCase()
-    if (HOP_BY_HOP.has(name) || listed?.has(name)) continue
-    out.append(name, rawHeaders[i + 1]!)
-  }
   return out
 }

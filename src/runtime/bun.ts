@@ -1,6 +1,8 @@
 import type { Hono } from 'hono'
 import { getConnInfo, upgradeWebSocket, websocket } from 'hono/bun'
 import { clientAddressVia } from './client-address.ts'
+import { onSignalAborted } from './consumer-gone.ts'
+import { webResponse } from './web-response.ts'
 import type { RuntimeAdapter, ServeHandle, ServeOptions, TunnelWSEvents } from './types.ts'
 
 interface BunSocketLike {
@@ -41,6 +43,9 @@ export function createBunAdapter(): RuntimeAdapter {
     upgradeWebSocket: upgradeWebSocket as RuntimeAdapter['upgradeWebSocket'],
     glue: { websocket: tunnelWebsocket },
     clientAddress: clientAddressVia(getConnInfo),
+    // Bun.serve gives a byte body without Content-Type an invented application/octet-stream.
+    respond: (_c, r) => webResponse(r, { bytesGetAType: true }),
+    onConsumerGone: (c, onGone) => onSignalAborted(c.req.raw, onGone),
     bufferedAmount(raw) {
       const ws = raw as BunSocketLike
       return ws.getBufferedAmount?.() ?? 0

@@ -1,6 +1,8 @@
 import type { Hono } from 'hono'
 import { getConnInfo, upgradeWebSocket } from 'hono/deno'
 import { clientAddressVia } from './client-address.ts'
+import { onSignalAborted } from './consumer-gone.ts'
+import { webResponse } from './web-response.ts'
 import type { RuntimeAdapter, ServeHandle, ServeOptions } from './types.ts'
 
 declare const Deno: {
@@ -18,6 +20,8 @@ export function createDenoAdapter(): RuntimeAdapter {
     upgradeWebSocket: upgradeWebSocket as unknown as RuntimeAdapter['upgradeWebSocket'],
     glue: {},
     clientAddress: clientAddressVia(getConnInfo),
+    respond: (_c, r) => webResponse(r),
+    onConsumerGone: (c, onGone) => onSignalAborted(c.req.raw, onGone),
     bufferedAmount(raw) {
       return (raw as { bufferedAmount?: number }).bufferedAmount ?? 0
     },

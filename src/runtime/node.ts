@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events'
+import { Readable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
@@ -7,6 +8,9 @@ import { createNodeWebSocket } from '@hono/node-ws'
 import type { Hono } from 'hono'
 import { MAX_FRAME_BYTES } from '../transport/frame-limit.ts'
 import { clientAddressVia } from './client-address.ts'
+import { onSignalAborted } from './consumer-gone.ts'
+import { respondOnNode, type NodeBindings } from './node-respond.ts'
+import { webResponse } from './web-response.ts'
 import type { RuntimeAdapter, ServeHandle, ServeOptions } from './types.ts'
 
 /**
@@ -25,6 +29,27 @@ export function createNodeAdapter(rootApp: () => Hono<any, any, any>): RuntimeAd
     upgradeWebSocket: nodeWs.upgradeWebSocket as unknown as RuntimeAdapter['upgradeWebSocket'],
     glue: { injectWebSocket: (server) => nodeWs.injectWebSocket(server as Server) },
     clientAddress: clientAddressVia(getConnInfo),
+    respond(c, r) {
+      // Served by @hono/node-server: write it ourselves. Through `app.request()` (no server): a Response.
+      const outgoing = (c.env as NodeBindings | undefined)?.outgoing
+      return outgoing === undefined ? webResponse(r) : respondOnNode(outgoing, r)
+    },
+    onConsumerGone(c, onGone) {
+      const outgoing = (c.env as NodeBindings | undefined)?.outgoing
+      // `c.req.raw.signal` would build a whole undici Request per request here (docs/STACK-FINDINGS.md).
+      if (outgoing === undefined) return onSignalAborted(c.req.raw, onGone)
+      if (outgoing.destroyed) {
+        queueMicrotask(onGone)
+        return () => {}
+      }
+      outgoing.once('close', onGone)
+      return () => outgoing.off('close', onGone)
+    },
+    getOrHeadBody(c) {
+      // @hono/node-server builds a body only for other methods; the bytes are still on the socket.
+      const incoming = (c.env as NodeBindings | undefined)?.incoming
+      return incoming === undefined ? undefined : (Readable.toWeb(incoming) as unknown as ReadableStream<Uint8Array>)
+    },
     bufferedAmount(raw) {
       return (raw as { bufferedAmount?: number }).bufferedAmount ?? 0
     },

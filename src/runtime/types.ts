@@ -11,6 +11,20 @@ export interface ServeHandle {
   close(force?: boolean): Promise<void>
 }
 
+/**
+ * A local service's response as an adapter relays it to the consumer (the proxy's
+ * UpstreamResponse): fields as a flat `[name, value, …]` list of lower-case names and latin1 byte
+ * strings, informational responses that came first, and the trailers of a chunked body.
+ */
+export interface RelayedResponse {
+  readonly status: number
+  readonly statusText: string
+  readonly headers: readonly string[]
+  readonly body: Uint8Array | ReadableStream<Uint8Array> | null
+  readonly interim: readonly { readonly status: number; readonly headers: readonly string[] }[]
+  readonly trailers: Promise<readonly string[]>
+}
+
 export interface ServeOptions {
   readonly port: number
   readonly hostname: string
@@ -46,6 +60,22 @@ export interface RuntimeAdapter {
   serve(app: Hono<any, any, any>, options: ServeOptions): Promise<ServeHandle>
   /** The consumer's address as the runtime saw it (the socket peer, not a header). */
   clientAddress(c: Context): { address: string | undefined; port: number | undefined }
+  /**
+   * Send a local service's response to the consumer as faithfully as the runtime's server allows
+   * (README: the runtime table says what each cannot send: 103, trailers, a streamed length).
+   * Returns the Response for Hono, which on Node is only a marker: Node's is written directly.
+   */
+  respond(c: Context, response: RelayedResponse): Response
+  /**
+   * Call `onGone` once if the consumer disconnects while the gateway waits for the local service;
+   * returns how to stop listening (call it once the response is on its way). Never throws.
+   */
+  onConsumerGone(c: Context, onGone: () => void): () => void
+  /**
+   * The body of a GET or HEAD request, where the runtime's server keeps one (Node). Bun and Deno
+   * hand the handler a Request without it (as the Fetch standard has it), so they lack this.
+   */
+  getOrHeadBody?(c: Context): ReadableStream<Uint8Array> | undefined
   /** Bytes queued on a server-side WebSocket (raw object of the adapter), for backpressure. */
   bufferedAmount(raw: unknown): number
   /** Cut a server-side WebSocket's connection at once, without waiting for the peer's close frame. */

@@ -1,9 +1,11 @@
 import { Hono, type Context } from 'hono'
 import { requestHeadersForUpstream } from '../../proxy/headers.ts'
 import { ChannelPool } from '../../proxy/channel-pool.ts'
-import { exchange } from '../../proxy/http1-exchange.ts'
+import { exchange } from '../../proxy/exchange.ts'
 import { bridgeEvents, connectUpstreamWebSocket } from '../../proxy/websocket-bridge.ts'
-import type { ChannelOpener } from '../../proxy/channel-agent.ts'
+import type { RuntimeAdapter } from '../../runtime/index.ts'
+import { channelOpener } from '../channel-opener.ts'
+import { upstreamHost } from '../upstream-host.ts'
 import { authenticate } from '../auth.ts'
 import type { GatewayCore } from '../core.ts'
 import type { Lease } from '../tunnel-registry.ts'
@@ -75,31 +77,19 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
     }
     const held = (lease = acquired.lease)
     const conn = held.conn
-    const open: ChannelOpener = (cb) => {
-      const client = conn.client
-      const fwd = conn.forward
-      if (client === undefined || fwd === undefined) return cb(new Error('connection closed'))
-      try {
-        client.forwardOut(fwd.bindAddr, fwd.bindPort, remote.address ?? '127.0.0.1', remote.port ?? 0, (err, channel) => {
-          if (channel !== undefined) {
-            conn.channels++
-            channel.once('close', () => conn.channels--)
-          }
-          cb(err ?? undefined, channel)
-        })
-      } catch (err) {
-        cb(err as Error)
-      }
-    }
+    const open = channelOpener(conn, remote)
+    const consumerHost = c.req.header('host')
     const headers = requestHeadersForUpstream(c.req.raw.headers, {
       clientIp: remote.address,
       // The guard made sure the URL parses with an http or https scheme, which URLs spell in lower case.
       proto: c.req.url.startsWith('https:') ? 'https' : 'http',
-      host: c.req.header('host'),
+      host: consumerHost,
+      upstreamHost: upstreamHost(conn.hostHeader, conn.forward, consumerHost),
+      drop: DROPPED_CREDENTIALS,
     })
     if (wantsWebSocket) {
       const protocols = (c.req.header('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean)
-      const upstream = await connectUpstreamWebSocket(open, upstreamPath, headers, protocols, c.req.header('host') ?? 'localhost', core.config.upstreamHeadTimeout)
+      const upstream = await connectUpstreamWebSocket(open, upstreamPath, headers, protocols, upstreamHost(conn.hostHeader, conn.forward, consumerHost) ?? 'localhost', core.config.upstreamHeadTimeout)
       if (!upstream.ok) {
         held.release()
         done()
@@ -120,13 +110,29 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
         return errorResponse('bad_request', `Cannot open a WebSocket: the handshake failed (${(err as Error).message})`)
       }
     }
-    const method = c.req.method
-    const hasBody = method !== 'GET' && method !== 'HEAD' && c.req.raw.body !== null
+    const body = requestBody(runtime, c)
+    if (!body.ok) {
+      held.release()
+      done()
+      return errorResponse('bad_request', body.message)
+    }
     const result = await exchange(
       channelPoolOf(conn),
       open,
-      { method, path: upstreamPath, headers, body: hasBody ? c.req.raw.body : null },
-      { head: core.config.upstreamHeadTimeout, idle: core.config.upstreamIdleTimeout },
+      { method: c.req.method, path: upstreamPath, headers, body: body.stream },
+      {
+        timeouts: { head: core.config.upstreamHeadTimeout, idle: core.config.upstreamIdleTimeout },
+        // The consumer leaving, or the agent connection dying, ends the exchange at once: the
+        // local service sees its connection close (an LLM stops generating for nobody).
+        onCancel: (cancel) => {
+          const offConsumer = runtime.onConsumerGone(c, () => cancel('the consumer went away'))
+          const offConn = conn.onGone(cancel)
+          return () => {
+            offConsumer()
+            offConn()
+          }
+        },
+      },
       (end) => {
         conn.bytesIn += end.bytesIn
         conn.bytesOut += end.bytesOut
@@ -139,13 +145,34 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
       core.log.warn('upstream_error', { conn: conn.id, user: tunnel, code: result.code, message: result.message })
       return errorResponse(result.code, result.message)
     }
-    return result.response
+    return runtime.respond(c, result.response)
   } catch (err) {
     // Whatever threw, the channel slot and the in-flight count must not leak with it.
     lease?.release()
     done()
     throw err
   }
+}
+
+// The consumer's Burrow credentials never reach the local service.
+const DROPPED_CREDENTIALS: ReadonlySet<string> = new Set(['authorization'])
+
+/**
+ * The consumer's request body for the local service. Bun's and Deno's servers drop the body of a
+ * GET or HEAD (their Request objects follow the Fetch standard), so such a request is refused with
+ * a clear reason rather than forwarded without its body; Node's keeps it (search APIs send them).
+ */
+function requestBody(runtime: RuntimeAdapter, c: Context): { ok: true; stream: ReadableStream<Uint8Array> | null } | { ok: false; message: string } {
+  const method = c.req.method
+  if (method !== 'GET' && method !== 'HEAD') return { ok: true, stream: c.req.raw.body }
+  const sized = c.req.header('content-length')
+  const hasBody = (sized !== undefined && sized !== '0') || c.req.header('transfer-encoding') !== undefined
+  if (!hasBody) return { ok: true, stream: null }
+  const stream = runtime.getOrHeadBody?.(c)
+  if (stream === undefined) {
+    return { ok: false, message: `Cannot forward the body of a ${method} request: the gateway's ${runtime.name} server drops it (send it as POST, or run the gateway on Node)` }
+  }
+  return { ok: true, stream }
 }
 
 function rateLimited(verdict: Extract<RateVerdict, { ok: false }>, what: string): Response {

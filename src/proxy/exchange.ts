@@ -1,0 +1,319 @@
+import type { Duplex } from 'node:stream'
+import type { ChannelOpener } from './channel-agent.ts'
+import type { ChannelPool } from './channel-pool.ts'
+import { prepareBody, writeRequest, type RequestBody, type UpstreamRequest } from './request-writer.ts'
+import { ResponseReader, type ResponseHead } from './response-reader.ts'
+import type { FieldList, InterimResponse, UpstreamResponse } from './upstream-response.ts'
+
+export type { UpstreamRequest } from './request-writer.ts'
+
+export interface UpstreamTimeouts {
+  /** ms until the response head must have arrived (504 after). */
+  readonly head: number
+  /** ms of silence allowed inside a streaming response body (0 = unlimited). */
+  readonly idle: number
+}
+
+/**
+ * Lets something outside end the exchange early: the consumer went away, or the agent connection
+ * carrying it died. The exchange passes its `cancel`; the hook returns how to unsubscribe.
+ */
+export type CancelHook = (cancel: (reason: string) => void) => () => void
+
+export interface ExchangeOptions {
+  readonly timeouts: UpstreamTimeouts
+  readonly onCancel?: CancelHook
+}
+
+/** How the exchange ended, reported once (to free the channel slot and count bytes). */
+export interface ExchangeEnd {
+  readonly ok: boolean
+  /** Response body bytes relayed to the consumer. */
+  readonly bytesIn: number
+  /** Request body bytes sent to the local service. */
+  readonly bytesOut: number
+}
+
+export type UpstreamResult =
+  | { readonly ok: true; readonly response: UpstreamResponse }
+  | { readonly ok: false; readonly code: 'upstream_unreachable' | 'upstream_timeout'; readonly message: string }
+
+/**
+ * One HTTP/1.1 exchange with the local service over an SSH channel, reusing an idle kept-alive
+ * channel when it can (a channel open is a round trip to the agent plus a TCP connect there). The
+ * request is written by request-writer.ts, the response read by response-reader.ts and handed back
+ * as soon as its head is known: the body as bytes when it came with the head, else as a stream.
+ * `onEnd` runs exactly once, when the exchange is over for good (body relayed, failed or cancelled).
+ */
+export async function exchange(pool: ChannelPool, open: ChannelOpener, req: UpstreamRequest, options: ExchangeOptions, onEnd: (end: ExchangeEnd) => void): Promise<UpstreamResult> {
+  let current: Attempt | undefined
+  let cancelled: string | undefined
+  const unsubscribe = options.onCancel?.((reason) => {
+    cancelled ??= reason
+    current?.cancel(reason)
+  })
+  const end = (e: ExchangeEnd) => {
+    unsubscribe?.()
+    onEnd(e)
+  }
+  let body: RequestBody
+  try {
+    body = await prepareBody(req)
+  } catch (err) {
+    // A consumer that goes away mid-body makes this read throw; onEnd must still run (it frees the slot).
+    end({ ok: false, bytesIn: 0, bytesOut: 0 })
+    return { ok: false, code: 'upstream_unreachable', message: `the request body ended early (${(err as Error).message})` }
+  }
+  // A body read whole can be sent twice; a streamed one cannot, so it never rides a reused channel.
+  const replayable = body.kind !== 'stream'
+  for (let attempt = 0; ; attempt++) {
+    if (cancelled !== undefined) {
+      end({ ok: false, bytesIn: 0, bytesOut: 0 })
+      return { ok: false, code: 'upstream_unreachable', message: cancelled }
+    }
+    current = new Attempt(pool, open, req, body, options.timeouts, replayable && attempt === 0)
+    const outcome = await current.run()
+    if (outcome.kind === 'done') {
+      outcome.ended.then(end)
+      return outcome.result
+    }
+    // A reused channel died before any response byte: the service had just closed it. Once more, fresh.
+    if (attempt > 0) {
+      end({ ok: false, bytesIn: 0, bytesOut: 0 })
+      return { ok: false, code: 'upstream_unreachable', message: outcome.message }
+    }
+  }
+}
+
+type Outcome = { kind: 'retry'; message: string } | { kind: 'done'; result: UpstreamResult; ended: Promise<ExchangeEnd> }
+
+/**
+ * Where one attempt stands. `opening`: waiting for a channel. `waiting`: the request is on its way,
+ * no head yet. `streaming`: the consumer has the head and a body stream. `over`: nothing left to do.
+ */
+type Phase = 'opening' | 'waiting' | 'streaming' | 'over'
+
+/** One try on one channel, with one explicit phase instead of a flag per question. */
+class Attempt {
+  #phase: Phase = 'opening'
+  #channel: Duplex | undefined
+  #reused = false
+  #gotBytes = false
+  #requestSent = false
+  #bytesIn = 0
+  #bytesOut = 0
+  #head: ResponseHead | undefined
+  #early: Uint8Array[] = []
+  #interim: InterimResponse[] = []
+  #ctrl: ReadableStreamDefaultController<Uint8Array> | undefined
+  #headTimer: ReturnType<typeof setTimeout> | undefined
+  #idleTimer: ReturnType<typeof setTimeout> | undefined
+  #settle!: (o: Outcome) => void
+  #endWith!: (e: ExchangeEnd) => void
+  #trailers: { resolve: (t: FieldList) => void; reject: (e: Error) => void; promise: Promise<FieldList> }
+  readonly #ended: Promise<ExchangeEnd>
+  readonly #reader: ResponseReader
+
+  constructor(
+    private readonly pool: ChannelPool,
+    private readonly open: ChannelOpener,
+    private readonly req: UpstreamRequest,
+    private readonly body: RequestBody,
+    private readonly timeouts: UpstreamTimeouts,
+    private readonly allowReuse: boolean,
+  ) {
+    this.#ended = new Promise((r) => (this.#endWith = r))
+    this.#trailers = deferred<FieldList>()
+    this.#reader = new ResponseReader(req.method, {
+      interim: (status, headers) => void this.#interim.push({ status, headers }),
+      head: (head) => this.#onHead(head),
+      body: (bytes) => this.#onBody(bytes),
+      complete: (trailers) => this.#trailers.resolve(trailers),
+    })
+  }
+
+  run(): Promise<Outcome> {
+    const outcome = new Promise<Outcome>((r) => (this.#settle = r))
+    this.#headTimer = setTimeout(() => this.#timeout(), this.timeouts.head)
+    this.pool.acquire(this.allowReuse, this.open).then(
+      (got) => this.#onChannel(got.channel, got.reused),
+      (err: Error) => this.#fail(`the agent could not reach its local service (${err.message})`),
+    )
+    return outcome
+  }
+
+  /** End early from outside (consumer gone, agent connection lost): 502 before the head, abort after. */
+  cancel(reason: string): void {
+    this.#fail(reason, { noRetry: true })
+  }
+
+  #onChannel(channel: Duplex, reused: boolean): void {
+    if (this.#phase === 'over') return void channel.destroy()
+    this.#channel = channel
+    this.#reused = reused
+    this.#phase = 'waiting'
+    channel.on('data', this.#onData)
+    channel.on('end', this.#onEnd)
+    channel.on('close', this.#onClose)
+    channel.on('error', this.#onError)
+    channel.resume()
+    writeRequest(channel, this.req, this.body, (n) => (this.#bytesOut += n)).then(
+      () => (this.#requestSent = true),
+      (err: Error) => this.#fail(`could not send the request body (${err.message})`),
+    )
+  }
+
+  readonly #onData = (data: Buffer): void => {
+    this.#gotBytes = true
+    const malformed = this.#reader.push(data)
+    if (malformed !== undefined) return this.#fail(`the local service sent a malformed response: ${malformed}`)
+    if (this.#phase === 'waiting' && this.#head !== undefined) this.#answer()
+    if (this.#reader.state === 'complete') this.#finish(true)
+  }
+
+  readonly #onEnd = (): void => {
+    const cut = this.#reader.end()
+    if (cut !== undefined) this.#fail(cut)
+    else if (this.#phase === 'waiting' && this.#head !== undefined) this.#answer()
+    if (this.#reader.state === 'complete') this.#finish(true)
+  }
+
+  readonly #onClose = (): void => {
+    if (this.#reader.state !== 'complete') this.#fail(this.#reader.state === 'head' ? 'the local service closed the connection without a response' : 'the tunnel closed before the response was complete')
+  }
+
+  readonly #onError = (err: Error): void => this.#fail(`the tunnel failed (${err.message})`)
+
+  #onHead(head: ResponseHead): void {
+    clearTimeout(this.#headTimer)
+    this.#head = head
+  }
+
+  #onBody(bytes: Uint8Array): void {
+    this.#bytesIn += bytes.byteLength
+    if (this.#phase !== 'streaming') return void this.#early.push(bytes)
+    this.#armIdle()
+    const ctrl = this.#ctrl!
+    ctrl.enqueue(bytes)
+    if ((ctrl.desiredSize ?? 1) <= 0) this.#channel?.pause()
+  }
+
+  /**
+   * The head is known and this read is done: hand the consumer the response. When the whole body
+   * came along (the common small answer), as plain bytes — far cheaper for a runtime than a stream,
+   * and its Content-Length survives on Bun — otherwise as a stream seeded with what arrived.
+   */
+  #answer(): void {
+    const head = this.#head!
+    let body: UpstreamResponse['body']
+    if (head.bodyless) body = null
+    else if (this.#reader.state === 'complete') body = this.#early.length === 1 ? this.#early[0]! : Buffer.concat(this.#early)
+    else {
+      this.#phase = 'streaming'
+      const early = this.#early
+      body = new ReadableStream<Uint8Array>(
+        {
+          start: (c) => {
+            this.#ctrl = c
+            for (const bytes of early) c.enqueue(bytes)
+          },
+          pull: () => void this.#channel?.resume(),
+          cancel: () => this.#fail('the consumer went away', { noRetry: true }),
+        },
+        { highWaterMark: 8 },
+      )
+      this.#armIdle()
+    }
+    this.#early = []
+    if (this.#phase !== 'streaming') this.#phase = 'over'
+    this.#settle({
+      kind: 'done',
+      result: { ok: true, response: { status: head.status, statusText: head.statusText, headers: head.headers, body, interim: this.#interim, trailers: this.#trailers.promise } },
+      ended: this.#ended,
+    })
+  }
+
+  #armIdle(): void {
+    if (this.timeouts.idle <= 0) return
+    clearTimeout(this.#idleTimer)
+    this.#idleTimer = setTimeout(() => this.#fail(`local service silent for ${this.timeouts.idle} ms`), this.timeouts.idle)
+  }
+
+  #timeout(): void {
+    if (this.#head !== undefined) return
+    this.#settleFailure('upstream_timeout', `no response head from the local service within ${this.timeouts.head} ms`)
+  }
+
+  /**
+   * Something went wrong. Before the head: a reused channel that died without a byte is retried
+   * (once, by the caller), anything else is a 502. After it: the body stream errors, so the
+   * consumer's connection is aborted rather than ended as if complete.
+   */
+  #fail(message: string, opts: { noRetry?: boolean } = {}): void {
+    if (this.#phase === 'over' && this.#reader.state === 'complete') return this.#finish(true)
+    if (this.#phase === 'streaming') {
+      try {
+        this.#ctrl?.error(new Error(message))
+      } catch {}
+      return this.#finish(false)
+    }
+    if (this.#phase === 'over') return this.#finish(false)
+    if (this.#reused && !this.#gotBytes && this.allowReuse && opts.noRetry !== true) {
+      this.#phase = 'over'
+      clearTimeout(this.#headTimer)
+      this.#detach()
+      this.#channel?.destroy()
+      this.#trailers.promise.catch(() => {})
+      return this.#settle({ kind: 'retry', message })
+    }
+    this.#settleFailure('upstream_unreachable', message)
+  }
+
+  #settleFailure(code: 'upstream_unreachable' | 'upstream_timeout', message: string): void {
+    if (this.#phase === 'over' || this.#phase === 'streaming') return
+    this.#phase = 'over'
+    this.#settle({ kind: 'done', result: { ok: false, code, message }, ended: this.#ended })
+    this.#finish(false)
+  }
+
+  /** Release the channel (back to the pool after a clean kept-alive exchange) and report the end once. */
+  #finish(ok: boolean): void {
+    if (this.#finished) return
+    this.#finished = true
+    clearTimeout(this.#headTimer)
+    clearTimeout(this.#idleTimer)
+    if (this.#phase === 'streaming' && ok) {
+      try {
+        this.#ctrl?.close()
+      } catch {}
+    }
+    this.#phase = 'over'
+    this.#detach()
+    const channel = this.#channel
+    if (ok && this.#head?.keepAlive === true && this.#requestSent && this.#reader.cleanEnd && channel !== undefined) this.pool.recycle(channel)
+    else channel?.destroy()
+    if (!ok) this.#trailers.reject(new Error('the response failed'))
+    this.#trailers.promise.catch(() => {})
+    this.#endWith({ ok, bytesIn: this.#bytesIn, bytesOut: this.#bytesOut })
+  }
+  #finished = false
+
+  #detach(): void {
+    const ch = this.#channel
+    if (ch === undefined) return
+    ch.off('data', this.#onData)
+    ch.off('end', this.#onEnd)
+    ch.off('close', this.#onClose)
+    ch.off('error', this.#onError)
+  }
+}
+
+function deferred<T>(): { resolve: (v: T) => void; reject: (e: Error) => void; promise: Promise<T> } {
+  let resolve!: (v: T) => void
+  let reject!: (e: Error) => void
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { resolve, reject, promise }
+}
