@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { createLogger, type Logger } from '../log/logger.ts'
 import { backoffDelay } from './backoff.ts'
 import { dialOnce } from './dial-once.ts'
-import { parseTarget } from './local-target.ts'
+import { parseTarget, type LocalTarget } from './local-target.ts'
 import { tokenSubject } from './token-subject.ts'
 
 export interface AgentOptions {
@@ -16,6 +16,12 @@ export interface AgentOptions {
   readonly isPublic?: boolean
   /** Expected gateway host key (`SHA256:…`); a mismatch is refused. */
   readonly fingerprint?: string
+  /**
+   * The Host header the local service gets: 'rewrite' (default: the `to` target's own `host:port`,
+   * which services checking Host, such as Ollama and Vite, accept), 'preserve' (the consumer's,
+   * the public host), or a fixed `host[:port]`. The public host always travels in X-Forwarded-Host.
+   */
+  readonly hostHeader?: string
   /** SSH keep-alive towards the gateway, ms (default 60000). */
   readonly keepaliveInterval?: number
   readonly agentId?: string
@@ -51,6 +57,19 @@ export function tunnelUrl(server: string): string {
   return url.toString()
 }
 
+// RFC 9110 §7.2 / RFC 3986 §3.2.2: a host (name, IPv4, [IPv6]) and an optional port.
+const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::\d{1,5})?$/
+
+/**
+ * What the gateway is told to send as Host: `preserve`, or the value itself (`rewrite` resolves to
+ * the target's `host:port`). Undefined when `mode` is neither a keyword nor a valid Host.
+ */
+export function hostHeaderFor(mode: string, target: LocalTarget): string | undefined {
+  if (mode === 'preserve') return 'preserve'
+  if (mode === 'rewrite') return `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`
+  return HOST_VALUE.test(mode) ? mode : undefined
+}
+
 /** Start an agent: N connection loops, each reconnecting with backoff and full jitter. Example: `createAgent({ server, token, to: 'http://127.0.0.1:3000' })`. */
 export function createAgent(options: AgentOptions): Agent {
   const target = parseTarget(options.to)
@@ -58,6 +77,8 @@ export function createAgent(options: AgentOptions): Agent {
   const user = tokenSubject(options.token)
   if (user === undefined) throw new Error('Cannot use --token: it is not a Burrow token (no subject)')
   const url = tunnelUrl(options.server)
+  const hostHeader = hostHeaderFor(options.hostHeader ?? 'rewrite', target)
+  if (hostHeader === undefined) throw new Error(`Cannot use --host-header ${options.hostHeader}: expected rewrite, preserve or HOST[:PORT]`)
   const wanted = options.connections ?? 1
   if (!Number.isInteger(wanted) || wanted < 1 || wanted > 3) throw new Error(`Cannot use --connections ${wanted}: expected 1, 2 or 3`)
   const log = options.logger ?? createLogger('info')
@@ -91,6 +112,7 @@ export function createAgent(options: AgentOptions): Agent {
         user: user!,
         agentId,
         isPublic: options.isPublic ?? false,
+        hostHeader: hostHeader!,
         target: target!,
         fingerprint: options.fingerprint,
         keepaliveInterval: options.keepaliveInterval ?? 60_000,

@@ -23,6 +23,8 @@ export interface DialOptions {
   readonly user: string
   readonly agentId: string
   readonly isPublic: boolean
+  /** `preserve` or the Host value the gateway should send the local service (agent.ts). */
+  readonly hostHeader: string
   readonly target: LocalTarget
   readonly fingerprint: string | undefined
   readonly keepaliveInterval: number
@@ -46,6 +48,23 @@ function normaliseFingerprint(f: string): string {
   return f.startsWith('SHA256:') ? f : `SHA256:${f}`
 }
 
+/**
+ * ssh2's `reject()` sends a channel-open failure with an empty description. The description is
+ * what the gateway shows the consumer, so it is filled in for this one call, through ssh2's own
+ * packet writer (as transport/ssh-disconnect.ts does for DISCONNECT).
+ */
+function rejectWithDescription(client: InstanceType<typeof ssh2.Client>, reject: () => void, description: string): void {
+  const protocol = (client as unknown as { _protocol?: { channelOpenFail?: (id: number, reason: number, desc: string) => void } })._protocol
+  const original = protocol?.channelOpenFail
+  if (protocol === undefined || typeof original !== 'function') return reject()
+  protocol.channelOpenFail = (id, reason) => original.call(protocol, id, reason, description)
+  try {
+    reject()
+  } finally {
+    delete protocol.channelOpenFail
+  }
+}
+
 /** One agent connection: WebSocket → SSH → `tcpip-forward`, until it ends. */
 export function dialOnce(o: DialOptions): Promise<DialOutcome> {
   return new Promise<DialOutcome>((resolve) => {
@@ -67,6 +86,7 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       headers: {
         authorization: `Bearer ${o.token}`,
         'x-burrow-agent-id': o.agentId,
+        'burrow-host-header': o.hostHeader,
         ...(o.isPublic ? { 'x-burrow-public': '1' } : {}),
       },
       perMessageDeflate: false,
@@ -130,9 +150,11 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
           })
           socket.on('data', () => (turn = 'response'))
         },
-        (err: Error) => {
-          o.log.warn('local_target_unreachable', { target: `${o.target.host}:${o.target.port}`, message: err.message })
-          reject()
+        (err: Error & { code?: string }) => {
+          const target = `${o.target.host}:${o.target.port}`
+          o.log.warn('local_target_unreachable', { target, message: err.message })
+          // The gateway puts this in its 502: say which connect failed and why (as OpenSSH does).
+          rejectWithDescription(ssh, reject, `connect to ${target} failed: ${err.code ?? err.message}`)
         },
       )
     })
