@@ -22,6 +22,7 @@ import { loginQuery } from './login-query.ts'
 /** Where the login happened: the tunnel's path prefix under path routing, or its own host. */
 export type LoginScope = { readonly routing: 'path'; readonly prefix: string } | { readonly routing: 'host' }
 
+/** The login request as received (the token itself is passed separately, once verified). */
 export interface LoginRequest {
   /** The request path as sent, percent-encoding untouched (`URL.pathname`), e.g. `/t/alice/docs`. */
   readonly path: string
@@ -33,6 +34,7 @@ export interface LoginRequest {
   readonly scope: LoginScope
 }
 
+/** browserLogin()'s answer: the redirect to send, or why there is none (answer 401 with `reason`). */
 export type BrowserLogin =
   | {
       readonly ok: true

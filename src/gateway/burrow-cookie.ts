@@ -17,6 +17,7 @@ export const BURROW_COOKIE = '__burrow_token'
 /** The cookie name under host routing over https (`__Host-` prefix: Secure, `Path=/`, no Domain). */
 export const BURROW_HOST_COOKIE = '__Host-burrow_token'
 
+/** How a request reached its tunnel: `/t/<tunnel>/…` (path) or `<tunnel>.<base domain>` (host). */
 export type Routing = 'path' | 'host'
 
 /** How the consumer reached the tunnel: routing kind, and whether over https. */

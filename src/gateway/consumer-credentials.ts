@@ -18,11 +18,13 @@ import { loginQuery } from './login-query.ts'
  * request by another route: the local service never receives a Burrow token.
  */
 
+/** Where the credential to verify was found. */
 export type CredentialSource = 'burrow-token' | 'bearer' | 'cookie' | 'query-login'
 
 /** A change to the forwarded request's headers. Names are lower case. */
 export type HeaderEdit = { readonly op: 'delete'; readonly name: string } | { readonly op: 'set'; readonly name: string; readonly value: string }
 
+/** What consumerCredential() looks at: the request as received, and two facts about its tunnel. */
 export interface ConsumerRequest {
   /** The request method as sent (`GET`, `OPTIONS`, …). */
   readonly method: string
@@ -38,6 +40,7 @@ export interface ConsumerRequest {
   readonly isPublic: boolean
 }
 
+/** consumerCredential()'s answer: one of five kinds, each saying what the gateway does next. */
 export type CredentialDecision =
   /** Verify `token` for the tunnel (401 if invalid, 403 if another user's), then forward with `edits`. */
   | { readonly kind: 'verify'; readonly source: 'burrow-token' | 'bearer' | 'cookie'; readonly token: string; readonly edits: readonly HeaderEdit[] }

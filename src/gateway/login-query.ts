@@ -12,6 +12,7 @@
 /** The query parameter of a browser login link. */
 export const LOGIN_PARAM = 'burrow_token'
 
+/** loginQuery()'s answer: whether the query holds `burrow_token`, its values, and the query without it. */
 export type LoginQuery =
   | { readonly present: false }
   | {

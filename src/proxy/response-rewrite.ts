@@ -13,6 +13,7 @@ import { hasDotSegment, removeDotSegments } from './dot-segments.ts'
  * and a service configured with its public base path (`/t/alice/`) keeps working.
  */
 
+/** What rewriteLocation() needs to know about the tunnel and the two hosts that count as ours. */
 export interface LocationContext {
   /** The tunnel's public path prefix, starting and ending with `/` (tunnelPrefix()); `/` under host routing. */
   readonly prefix: string
