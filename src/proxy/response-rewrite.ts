@@ -91,10 +91,14 @@ export function rewriteSetCookie(value: string, prefix: string): string {
 // A path-absolute reference (starting with `/` or `\`), its query and fragment, put under the
 // prefix unless it is there already. Dot segments are resolved first: `/t/alice/` + `../../x`
 // would resolve above the prefix.
+// Browsers strip C0 controls and spaces from the end of a URL before parsing it, so `/..\0` is
+// `/..`: they are set aside while the path is looked at, and put back after, byte for byte.
 function underPrefix(ref: string, prefix: string): string {
-  const cut = ref.search(/[?#]/)
-  const path = cut < 0 ? ref : ref.slice(0, cut)
-  const suffix = cut < 0 ? '' : ref.slice(cut)
+  const end = ref.search(/[\x00-\x20]*$/)
+  const body = ref.slice(0, end)
+  const cut = body.search(/[?#]/)
+  const path = cut < 0 ? body : body.slice(0, cut)
+  const suffix = (cut < 0 ? '' : body.slice(cut)) + ref.slice(end)
   const dots = hasDotSegment(path)
   if (!dots && isUnder(path, prefix)) return ref
   const clean = dots ? removeDotSegments(path) : path

@@ -12,7 +12,7 @@ const latin1 = fc.string({ unit: fc.nat({ max: 0xff }).map((c) => String.fromCha
 // backslashes, escapes, tabs and query marks are common rather than rare.
 const urlish = fc.string({
   unit: fc.oneof(
-    { weight: 6, arbitrary: fc.constantFrom('/', '.', '\\', '%2e', '%2E', '..', '?', '#', '\t', '\n', '%', ':', '@', 'a', 't', 'alice', '\u00e9') },
+    { weight: 6, arbitrary: fc.constantFrom('/', '.', '\\', '%2e', '%2E', '..', '?', '#', '\t', '\n', '\u0000', ' ', '%', ':', '@', 'a', 't', 'alice', '\u00e9') },
     { weight: 1, arbitrary: fc.nat({ max: 0xff }).map((c) => String.fromCharCode(c)) },
   ),
   maxLength: 24,
@@ -53,7 +53,9 @@ describe('rewriteLocation() properties', () => {
         const path = resolved.pathname
         expect(path.startsWith(ctx.prefix) || path === ctx.prefix.slice(0, -1)).toBe(true)
       }),
-      RUNS,
+      // More runs here: the inputs that escape a careless prefixing (a `..` hidden by trailing
+      // controls, tabs or escapes) are a small corner of the space.
+      { numRuns: 5000 },
     )
   })
 

@@ -22,6 +22,9 @@ describe('rewriteLocation()', () => {
     ['/%2e%2E/x', '/t/alice/x'],
     ['/.\t./x', '/t/alice/x'],
     ['/a/..', '/t/alice/'],
+    // trailing controls and spaces are stripped by URL parsers, so they cannot hide a `..`
+    ['/..\u0000', '/t/alice/\u0000'],
+    ['/a/.. \u001f', '/t/alice/ \u001f'],
     // absolute URLs of the local service (as the gateway addressed it) or of the gateway itself
     ['http://localhost:3000/x?y#z', 'https://gw.example.com/t/alice/x?y#z'],
     ['http://LOCALHOST:3000/x', 'https://gw.example.com/t/alice/x'],
