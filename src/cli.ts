@@ -21,7 +21,10 @@ const EXIT_USAGE = 2
 const USAGE = `Usage:
   burrow serve                       run the gateway (configured by environment, see below)
   burrow connect --server URL --token T --to URL [--connections N] [--public] [--fingerprint SHA256:...]
-                                     run an agent for the local service at --to
+                 [--host-header rewrite|preserve|HOST]
+                                     run an agent for the local service at --to; the service gets
+                                     its own host:port as Host (rewrite, the default), the consumer's
+                                     (preserve) or HOST; the public host is in X-Forwarded-Host
   burrow token USER [--ttl 30d]      print a token for USER signed with the gateway secret
 ${KEYS_USAGE}
 ${WS_STDIO_USAGE}
@@ -100,6 +103,7 @@ async function connect(argv: string[]): Promise<void> {
       connections: { type: 'string', default: '1' },
       public: { type: 'boolean', default: false },
       fingerprint: { type: 'string' },
+      'host-header': { type: 'string', default: 'rewrite' },
     },
     strict: true,
   })
@@ -137,6 +141,7 @@ async function connect(argv: string[]): Promise<void> {
       connections,
       isPublic: values.public,
       fingerprint: values.fingerprint,
+      hostHeader: values['host-header'],
       keepaliveInterval: keepalive,
       logger: createLogger((process.env.LOG_LEVEL as 'debug' | 'info' | 'warn' | 'error' | undefined) ?? 'warn'),
       onStatus: show,

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache'
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose'
-import { verifyToken, type VerifyResult } from './tokens.ts'
+import { verifyToken, type TokenClaims, type VerifyResult } from './tokens.ts'
 
 const CLOCK_TOLERANCE_S = 30
 // Asymmetric algorithms only for external issuers: an HS* token must never be checked against a
@@ -26,15 +26,16 @@ const CACHE_TTL_MS = 60_000
 /** Build the verifier from config, with a cache of verified tokens. Example: `const verify = createVerifier({ secret })`. */
 export function createVerifier(opts: VerifierOptions, now: () => number = Date.now): TokenVerifier {
   const verify = uncachedVerifier(opts, now)
-  const cache = new LRUCache<string, { user: string; until: number }>({ max: CACHE_MAX })
+  const cache = new LRUCache<string, { claims: TokenClaims; until: number }>({ max: CACHE_MAX })
   return async (token) => {
     const hit = cache.get(token)
     const t = now()
-    if (hit !== undefined && hit.until > t) return { ok: true, claims: { user: hit.user } }
+    // The claims as verified, `exp` included: a browser login sets its cookie's lifetime from it.
+    if (hit !== undefined && hit.until > t) return { ok: true, claims: hit.claims }
     const result = await verify(token)
     if (result.ok) {
       const expMs = result.claims.exp === undefined ? Infinity : result.claims.exp * 1000
-      cache.set(token, { user: result.claims.user, until: Math.min(t + CACHE_TTL_MS, expMs) })
+      cache.set(token, { claims: result.claims, until: Math.min(t + CACHE_TTL_MS, expMs) })
     } else if (hit !== undefined) {
       cache.delete(token)
     }

@@ -86,6 +86,7 @@ export const configEntries = {
   upstreamIdleTimeout: v.optional(milliseconds(0), 300_000),
   logLevel: v.optional(logLevel, 'info'),
   metricsPublic: v.optional(flag, false),
+  pathRoutingLogin: v.optional(flag, false),
   jwksUrl: unset(httpUrl),
   jwtIssuer: unset(nonEmpty),
   jwtAudience: unset(nonEmpty),

@@ -67,6 +67,11 @@ export const VARIABLE_SPECS: { readonly [K in ConfigKey]: VariableSpec } = {
   },
   logLevel: { env: 'LOG_LEVEL', kind: 'keyword', meaning: 'least severe level logged: debug, info, warn, error' },
   metricsPublic: { env: 'METRICS_PUBLIC', kind: 'boolean', meaning: 'serve /metrics without the admin token (1/0/true/false)' },
+  pathRoutingLogin: {
+    env: 'PATH_ROUTING_LOGIN',
+    kind: 'boolean',
+    meaning: 'allow ?burrow_token= browser logins under /t/<tunnel>/, where all tunnels share one origin (only where tunnels trust each other)',
+  },
   jwksUrl: { env: 'BURROW_JWKS_URL', kind: 'text', meaning: 'JWKS URL for verifying externally issued tokens' },
   jwtIssuer: { env: 'BURROW_JWT_ISSUER', kind: 'text', meaning: 'if set, tokens must carry this `iss` claim' },
   jwtAudience: { env: 'BURROW_JWT_AUDIENCE', kind: 'text', meaning: 'if set, tokens must carry this `aud` claim' },

@@ -129,7 +129,7 @@ export function createGateway(options: CreateGatewayOptions = {}): Gateway {
       if (!host.endsWith(suffix)) return next()
       const tunnel = host.slice(0, -suffix.length)
       const url = new URL(c.req.url)
-      return proxyToTunnel(core, c, tunnel, url.pathname + url.search)
+      return proxyToTunnel(core, c, tunnel, url.pathname + url.search, { routing: 'host' })
     })
   }
   app.route('/', healthRoutes(core))

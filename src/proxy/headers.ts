@@ -32,7 +32,9 @@ export interface ForwardedInfo {
   /** The Host the local service gets (see gateway/upstream-host.ts); undefined: none is sent. */
   readonly upstreamHost: string | undefined
   /** Further fields to drop (the consumer's Burrow credentials), lower case. */
-  readonly drop?: ReadonlySet<string>
+  readonly drop?: ReadonlySet<string> | undefined
+  /** Fields whose value is replaced (the Cookie header without Burrow's login cookie). */
+  readonly replace?: ReadonlyMap<string, string> | undefined
 }
 
 /**
@@ -54,7 +56,7 @@ export function requestHeadersForUpstream(headers: Headers, fwd: ForwardedInfo):
       return
     }
     if (name === 'x-forwarded-proto' || name === 'x-forwarded-host') return
-    out.push(name, value)
+    out.push(name, fwd.replace?.get(name) ?? value)
   })
   const forwardedFor = fwd.clientIp === undefined ? priorFor : priorFor ? `${priorFor}, ${fwd.clientIp}` : fwd.clientIp
   if (forwardedFor !== undefined) out.push('x-forwarded-for', forwardedFor)

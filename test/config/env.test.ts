@@ -35,6 +35,7 @@ describe('configFromEnv', () => {
       upstreamIdleTimeout: 300_000,
       logLevel: 'info',
       metricsPublic: false,
+      pathRoutingLogin: false,
       jwksUrl: undefined,
       jwtIssuer: undefined,
       jwtAudience: undefined,

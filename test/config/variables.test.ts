@@ -35,6 +35,7 @@ describe('CONFIG_VARIABLES', () => {
     upstreamIdleTimeout: { env: '0', value: 0 },
     logLevel: { env: 'error', value: 'error' },
     metricsPublic: { env: '1', value: true },
+    pathRoutingLogin: { env: 'true', value: true },
     jwksUrl: { env: 'https://example.com/jwks', value: 'https://example.com/jwks' },
     jwtIssuer: { env: 'issuer', value: 'issuer' },
     jwtAudience: { env: 'audience', value: 'audience' },

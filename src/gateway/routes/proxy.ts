@@ -6,7 +6,10 @@ import { bridgeEvents, connectUpstreamWebSocket } from '../../proxy/websocket-br
 import type { RuntimeAdapter } from '../../runtime/index.ts'
 import { channelOpener } from '../channel-opener.ts'
 import { upstreamHost } from '../upstream-host.ts'
-import { authenticate } from '../auth.ts'
+import { authorizeConsumer, type ConsumerRoute } from '../consumer-access.ts'
+import type { HeaderEdit } from '../consumer-credentials.ts'
+import { fixResponseFields } from '../response-fixups.ts'
+import { tunnelPrefix, mountPrefixOf } from '../tunnel-prefix.ts'
 import type { GatewayCore } from '../core.ts'
 import type { Lease } from '../tunnel-registry.ts'
 import { errorResponse } from '../errors.ts'
@@ -27,9 +30,9 @@ const RETRY_AFTER_S = '1'
 
 /**
  * Proxy one consumer request to `tunnel`'s agent. `upstreamPath` is the origin-form target the
- * local service sees (prefix stripped, query kept).
+ * local service sees (prefix stripped, query kept); `route` says how the request got here.
  */
-export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: string, upstreamPath: string): Promise<Response> {
+export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: string, upstreamPath: string, route: ConsumerRoute): Promise<Response> {
   if (core.isDraining()) return errorResponse('draining', 'the gateway is shutting down', { connection: 'close' })
   if (!TUNNEL_NAME.test(tunnel)) return errorResponse('tunnel_not_found', `no tunnel named ${JSON.stringify(tunnel.slice(0, 80))}`)
   const { runtime, verify } = await core.resources()
@@ -38,18 +41,15 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
   // Per client IP before the token is even looked at: a flood costs no signature checks.
   const byIp = core.limits.consumerIp(remote.address)
   if (!byIp.ok) return rateLimited(byIp, 'too many requests from your address')
-  const authorization = c.req.header('authorization')
-  // Existence is only revealed to the owner (or for public tunnels): no token → 401, other user → 403.
-  if (authorization === undefined) {
-    const t = registry.tunnelOf(tunnel)
-    if (!t.exists || !t.isPublic) return errorResponse('unauthorized', `a token for ${tunnel} is required`)
-  } else {
-    const authn = await authenticate(verify, authorization)
-    if (!authn.ok) return errorResponse('unauthorized', authn.reason)
-    if (authn.user !== tunnel && !registry.tunnelOf(tunnel).isPublic) {
-      return errorResponse('forbidden', `this token does not grant access to tunnel ${tunnel}`)
-    }
-  }
+  const access = await authorizeConsumer(c, {
+    verify,
+    tunnel,
+    isPublic: registry.tunnelOf(tunnel).isPublic,
+    route,
+    pathRoutingLogin: core.config.pathRoutingLogin,
+    now: Date.now(),
+  })
+  if (!access.ok) return access.response
   // Per tunnel owner once the request is authorized, so strangers cannot spend the owner's budget
   // (except on a public tunnel, where anyone may, and the budget protects the owner's machine).
   const byUser = core.limits.consumerUser(tunnel)
@@ -79,13 +79,15 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
     const conn = held.conn
     const open = channelOpener(conn, remote)
     const consumerHost = c.req.header('host')
+    // The guard made sure the URL parses with an http or https scheme, which URLs spell in lower case.
+    const proto = c.req.url.startsWith('https:') ? 'https' : 'http'
+    const hostForService = upstreamHost(conn.hostHeader, conn.forward, consumerHost)
     const headers = requestHeadersForUpstream(c.req.raw.headers, {
       clientIp: remote.address,
-      // The guard made sure the URL parses with an http or https scheme, which URLs spell in lower case.
-      proto: c.req.url.startsWith('https:') ? 'https' : 'http',
+      proto,
       host: consumerHost,
-      upstreamHost: upstreamHost(conn.hostHeader, conn.forward, consumerHost),
-      drop: DROPPED_CREDENTIALS,
+      upstreamHost: hostForService,
+      ...headerEdits(access.edits),
     })
     if (wantsWebSocket) {
       const protocols = (c.req.header('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean)
@@ -145,6 +147,11 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
       core.log.warn('upstream_error', { conn: conn.id, user: tunnel, code: result.code, message: result.message })
       return errorResponse(result.code, result.message)
     }
+    // Under path routing, redirects and cookies are moved under the tunnel's prefix.
+    const location = route.routing === 'path' && consumerHost !== undefined
+      ? { prefix: tunnelPrefix(route.mount, tunnel), publicOrigin: `${proto}://${consumerHost}`, upstreamHost: hostForService }
+      : undefined
+    fixResponseFields(result.response.headers, location)
     return runtime.respond(c, result.response)
   } catch (err) {
     // Whatever threw, the channel slot and the in-flight count must not leak with it.
@@ -154,8 +161,19 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
   }
 }
 
-// The consumer's Burrow credentials never reach the local service.
-const DROPPED_CREDENTIALS: ReadonlySet<string> = new Set(['authorization'])
+/** The consumer-credentials edits as the header filter takes them (the common one, no allocation). */
+function headerEdits(edits: readonly HeaderEdit[]): { drop?: ReadonlySet<string>; replace?: ReadonlyMap<string, string> } {
+  if (edits.length === 0) return {}
+  if (edits.length === 1 && edits[0]!.op === 'delete' && edits[0]!.name === 'authorization') return { drop: DROP_AUTHORIZATION }
+  const drop = new Set<string>()
+  const replace = new Map<string, string>()
+  for (const e of edits) {
+    if (e.op === 'delete') drop.add(e.name)
+    else replace.set(e.name, e.value)
+  }
+  return { drop, replace }
+}
+const DROP_AUTHORIZATION: ReadonlySet<string> = new Set(['authorization'])
 
 /**
  * The consumer's request body for the local service. Bun's and Deno's servers drop the body of a
@@ -198,7 +216,7 @@ export function proxyRoutes(core: GatewayCore): Hono {
     let cut = 0
     for (let i = 0; i <= at && cut >= 0; i++) cut = path.indexOf('/', cut + (i === 0 ? 0 : 1))
     const rest = cut < 0 ? '/' : path.slice(cut)
-    return proxyToTunnel(core, c, tunnel, rest + url.search)
+    return proxyToTunnel(core, c, tunnel, rest + url.search, { routing: 'path', mount: mountPrefixOf(route) })
   }
   app.all('/t/:tunnel', handler)
   app.all('/t/:tunnel/*', handler)

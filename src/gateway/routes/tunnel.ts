@@ -11,6 +11,8 @@ import { checkWebSocketUpgrade } from '../websocket-handshake.ts'
 import { TUNNEL_NAME } from './proxy.ts'
 
 const AGENT_ID = /^[A-Za-z0-9_.-]{1,64}$/
+// RFC 9110 §7.2: uri-host [":" port].
+const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::\d{1,5})?$/
 // How long a closing connection gets to flush its SSH disconnect before the socket is cut.
 const CLOSE_FLUSH_MS = 250
 
@@ -41,6 +43,11 @@ export function tunnelRoute(core: GatewayCore): Hono {
     const agentIdHeader = c.req.header('x-burrow-agent-id')
     const agentId = agentIdHeader !== undefined && AGENT_ID.test(agentIdHeader) ? agentIdHeader : undefined
     const isPublic = c.req.header('x-burrow-public') === '1'
+    // `burrow connect --host-header`: `preserve`, or the Host the local service wants to see.
+    const hostHeader = c.req.header('burrow-host-header')
+    if (hostHeader !== undefined && hostHeader !== 'preserve' && !HOST_VALUE.test(hostHeader)) {
+      return errorResponse('bad_request', 'Cannot open a tunnel: Burrow-Host-Header must be "preserve" or HOST[:PORT]')
+    }
     const id = core.nextConnId()
     const user = authn.user
     let duplex: WsDuplex | undefined
@@ -78,7 +85,7 @@ export function tunnelRoute(core: GatewayCore): Hono {
         const d = duplex
         runtime.takeBinaryFrames?.(ws.raw, receive)
         live = newLiveConn(
-          { id, user, agentId, isPublic, transport: 'websocket', remoteAddress: remote.address },
+          { id, user, agentId, isPublic, transport: 'websocket', remoteAddress: remote.address, hostHeader },
           (reason, wsCode = 1000, options = {}) => {
             d.setCloseReason(wsCode, reason)
             // SSH DISCONNECT carrying `reason` first (ssh2 ends the socket after it, and the duplex
