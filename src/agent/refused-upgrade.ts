@@ -8,8 +8,8 @@ export interface Refusal {
 }
 
 /**
- * Read a refused upgrade's answer (the `ws` client's 'unexpected-response'). Some servers
- * (@hono/node-ws) send refusals without a body: then `detail` is '' and the status says it all.
+ * Read a refused upgrade's answer (the `ws` client's 'unexpected-response'). A server that sends
+ * a refusal without a body (a proxy in front, say) gives `detail` '': the status says it all.
  */
 export function readRefusal(res: IncomingMessage, done: (refusal: Refusal) => void): void {
   const chunks: Buffer[] = []

@@ -23,11 +23,6 @@ export interface GuardInput {
   /** The request URL as the runtime built it. */
   readonly url: string
   readonly headers: Headers
-  /**
-   * The URL's authority was made up by the runtime rather than taken from the request (Node's
-   * WebSocket upgrades are built on `http://localhost`), so it says nothing about absolute-form.
-   */
-  readonly syntheticAuthority?: boolean
 }
 
 export interface Refusal {
@@ -77,7 +72,7 @@ export function checkRequest(req: GuardInput): Refusal | undefined {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return bad('the request target is not an http URL')
   // RFC 9112 §3.2.2: with an absolute-form target the authority is the target's, not Host's.
   // Routing uses Host; refusing a disagreement means no two parties can route one request apart.
-  if (hostAsUrl !== undefined && !req.syntheticAuthority && url.host !== hostAsUrl) {
+  if (hostAsUrl !== undefined && url.host !== hostAsUrl) {
     return bad('the request target names another host than the Host header')
   }
 
@@ -156,10 +151,7 @@ const originOf = remembered((origin: string): { protocol: string; host: string }
 export function requestGuard(core: GatewayCore): MiddlewareHandler {
   return async (c, next) => {
     const raw = c.req.raw
-    // Node's upgrade requests carry a made-up `http://localhost` URL (@hono/node-ws); only
-    // upgrades need the runtime's name, so ordinary requests never wait for it.
-    const syntheticAuthority = raw.headers.has('upgrade') && (await core.resources()).runtime.name === 'node' && raw.url.startsWith('http://localhost/')
-    const refusal = checkRequest({ method: raw.method, url: raw.url, headers: raw.headers, syntheticAuthority })
+    const refusal = checkRequest({ method: raw.method, url: raw.url, headers: raw.headers })
     if (refusal === undefined) return next()
     // Debug, not info: a flood of malformed requests must not become a flood of log lines.
     core.log.debug('request_refused', { code: refusal.code, reason: refusal.message })

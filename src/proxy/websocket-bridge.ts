@@ -1,8 +1,12 @@
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { Readable } from 'node:stream'
+import type { IncomingMessage } from 'node:http'
 import type { WebSocket as WsClient } from 'ws'
 import type { WSContext, WSEvents } from 'hono/ws'
 import { ChannelAgent, type ChannelOpener } from './channel-agent.ts'
+import { checkInterimHead, checkResponseHead } from './response-head.ts'
+import type { FieldList, UpstreamResponse } from './upstream-response.ts'
 
 // The `ws` package's own client, loaded by path: Bun replaces the bare `ws` specifier with its
 // built-in WebSocket, which cannot run over a custom Agent; the real client runs over our
@@ -12,36 +16,87 @@ const RealWebSocket = require(join(dirname(require.resolve('ws/package.json')), 
 
 // Handshake fields the upstream client sets itself; copying the consumer's would break its handshake.
 const HANDSHAKE_FIELDS = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-accept', 'sec-websocket-protocol', 'host'])
+// Fields of the service's 101 that belong to its own handshake with the gateway; the consumer's
+// 101 gets its own from the runtime (extensions are negotiated per leg, RFC 6455 §9.1).
+const OWN_101_FIELDS = new Set(['sec-websocket-accept', 'sec-websocket-protocol', 'sec-websocket-extensions', 'date', 'content-length'])
 
-export type UpstreamSocket = { ok: true; socket: WsClient } | { ok: false; message: string }
+/** What to ask the local service for: an origin-form target, filtered fields, the consumer's offer. */
+export interface UpstreamWebSocketRequest {
+  readonly path: string
+  /** Flat `[name, value, …]` request fields for the service (Host comes from `host`). */
+  readonly headers: readonly string[]
+  /** The subprotocols the consumer offered, in its order. */
+  readonly protocols: readonly string[]
+  /** The Host the service gets. */
+  readonly host: string
+}
 
-/** Open a WebSocket to the local service through one SSH channel. */
-export function connectUpstreamWebSocket(
-  open: ChannelOpener,
-  path: string,
-  headers: readonly string[],
-  protocols: string[],
-  host: string,
-  timeoutMs: number,
-): Promise<UpstreamSocket> {
+/**
+ * How the service answered the upgrade. `open`: it switched protocols; `protocol` is the
+ * subprotocol it chose (to confirm to the consumer), `headers` the other fields of its 101 (a
+ * Set-Cookie, say), and `bridge()` hands over every message, those it sent right after its
+ * handshake included. `refused`: it answered with an ordinary response (a 401 with
+ * WWW-Authenticate, say), relayed as it is. `failed`: no answer worth relaying (502).
+ */
+export type UpstreamWebSocket =
+  | { readonly kind: 'open'; readonly protocol: string | undefined; readonly headers: FieldList; bridge(onEnd: () => void): WSEvents; terminate(): void }
+  | { readonly kind: 'refused'; readonly response: UpstreamResponse }
+  | { readonly kind: 'failed'; readonly message: string }
+
+/**
+ * Open a WebSocket to the local service through one SSH channel, waiting at most `timeoutMs`
+ * for its answer. Never rejects.
+ */
+export function connectUpstreamWebSocket(open: ChannelOpener, req: UpstreamWebSocketRequest, timeoutMs: number): Promise<UpstreamWebSocket> {
   const hdrs: Record<string, string> = {}
-  for (let i = 0; i < headers.length; i += 2) if (!HANDSHAKE_FIELDS.has(headers[i]!)) hdrs[headers[i]!] = headers[i + 1]!
+  for (let i = 0; i < req.headers.length; i += 2) if (!HANDSHAKE_FIELDS.has(req.headers[i]!)) hdrs[req.headers[i]!] = req.headers[i + 1]!
   return new Promise((resolve) => {
-    const socket = new RealWebSocket(`ws://${host}${path}`, protocols, {
+    const socket = new RealWebSocket(`ws://${req.host}${req.path}`, [...req.protocols], {
       agent: new ChannelAgent(open),
-      headers: { ...hdrs, host },
+      headers: { ...hdrs, host: req.host },
       handshakeTimeout: timeoutMs,
       perMessageDeflate: false,
       followRedirects: false,
     })
     socket.binaryType = 'nodebuffer'
-    socket.once('open', () => resolve({ ok: true, socket }))
-    socket.once('unexpected-response', (_req, res) => {
-      resolve({ ok: false, message: `the local service answered the upgrade with ${res.statusCode}` })
-      socket.terminate()
-    })
-    socket.once('error', (err: Error) => resolve({ ok: false, message: `the local service refused the WebSocket (${err.message})` }))
+    // Listening from the start: a service may speak the moment its handshake is done (Vite's
+    // `connected`, engine.io's open packet), before the consumer's side is even upgraded.
+    const relay = new MessageRelay(socket)
+    let own101: FieldList = []
+    socket.once('upgrade', (res: IncomingMessage) => (own101 = fieldsOf101(res.rawHeaders)))
+    socket.once('open', () =>
+      resolve({
+        kind: 'open',
+        protocol: socket.protocol === '' ? undefined : socket.protocol,
+        headers: own101,
+        bridge: (onEnd) => relay.bridge(onEnd),
+        terminate: () => socket.terminate(),
+      }),
+    )
+    socket.once('unexpected-response', (_req: unknown, res: IncomingMessage) => resolve(refusal(res, () => socket.terminate())))
+    socket.once('error', (err: Error) => resolve({ kind: 'failed', message: `the local service refused the WebSocket (${err.message})` }))
   })
+}
+
+function fieldsOf101(raw: readonly string[]): FieldList {
+  const checked = checkInterimHead(raw) ?? []
+  const out: FieldList = []
+  for (let i = 0; i < checked.length; i += 2) if (!OWN_101_FIELDS.has(checked[i]!)) out.push(checked[i]!, checked[i + 1]!)
+  return out
+}
+
+/** The service said no to the upgrade: its status, fields and body go to the consumer as they are. */
+function refusal(res: IncomingMessage, done: () => void): UpstreamWebSocket {
+  const verdict = checkResponseHead(res.statusCode ?? 0, res.statusMessage ?? '', res.rawHeaders)
+  if (!verdict.ok) {
+    done()
+    return { kind: 'failed', message: `the local service answered the upgrade with a malformed response: ${verdict.reason}` }
+  }
+  res.once('end', done)
+  res.once('error', done)
+  res.once('close', done)
+  const body = Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>
+  return { kind: 'refused', response: { status: res.statusCode!, statusText: verdict.statusText, headers: verdict.headers, body, interim: [], trailers: Promise.resolve([]) } }
 }
 
 // Codes a peer may not send in a close frame (RFC 6455 §7.4.1): map them to something sendable.
@@ -51,55 +106,66 @@ function sendableCode(code: number | undefined): number {
 }
 
 /**
- * Events for the consumer side that relay every message both ways between the consumer's
- * WebSocket and the local service's. Messages the local service sends before the consumer side is
- * open are queued, not lost. `onEnd` runs once when either side closes. `wantsArrayBuffer`: set
- * the raw socket's binaryType (Deno).
+ * Carries messages both ways between the service's WebSocket and the consumer's. What the service
+ * sends before the consumer's side is open is queued, in order, not lost.
  */
-export function bridgeEvents(upstream: WsClient, onEnd: () => void, wantsArrayBuffer: boolean): WSEvents {
-  let consumer: WSContext | undefined
-  let ended = false
-  const early: { data: Buffer | string; binary: boolean }[] = []
-  const end = () => {
-    if (ended) return
-    ended = true
-    onEnd()
+class MessageRelay {
+  #consumer: WSContext | undefined
+  #early: { data: Buffer | string; binary: boolean }[] = []
+  #closed: { code: number; reason: string } | undefined
+  #onEnd: (() => void) | undefined
+  #ended = false
+
+  constructor(private readonly upstream: WsClient) {
+    upstream.on('message', (data: Buffer, isBinary: boolean) => this.#toConsumer(isBinary ? data : data.toString('utf8'), isBinary))
+    upstream.on('close', (code: number, reason: Buffer) => {
+      this.#closed = { code: sendableCode(code), reason: reason.toString('utf8').slice(0, 120) }
+      this.#consumer?.close(this.#closed.code, this.#closed.reason)
+      this.#end()
+    })
+    upstream.on('error', () => {
+      this.#consumer?.close(1011, 'local service WebSocket error')
+      this.#end()
+    })
   }
-  const toConsumer = (data: Buffer | string, binary: boolean) => {
-    if (consumer === undefined) return void early.push({ data, binary })
-    consumer.send(binary ? new Uint8Array(data as Buffer) : (data as string))
+
+  #toConsumer(data: Buffer | string, binary: boolean): void {
+    if (this.#consumer === undefined) return void this.#early.push({ data, binary })
+    this.#consumer.send(binary ? new Uint8Array(data as Buffer) : (data as string))
   }
-  upstream.on('message', (data: Buffer, isBinary: boolean) => toConsumer(isBinary ? data : data.toString('utf8'), isBinary))
-  upstream.on('close', (code: number, reason: Buffer) => {
-    consumer?.close(sendableCode(code), reason.toString('utf8').slice(0, 120))
-    end()
-  })
-  upstream.on('error', () => {
-    consumer?.close(1011, 'local service WebSocket error')
-    end()
-  })
-  return {
-    onOpen(_evt, ws) {
-      consumer = ws
-      // Deno's default Blob would make reads async; Bun must keep its default (its adapter reads
-      // `message.buffer`, which 'arraybuffer' turns into null — STACK-NOTES).
-      const raw = ws.raw as { binaryType?: string } | undefined
-      if (wantsArrayBuffer && raw !== undefined) raw.binaryType = 'arraybuffer'
-      for (const m of early.splice(0)) toConsumer(m.data, m.binary)
-    },
-    onMessage(evt) {
-      const data = evt.data
-      if (typeof data === 'string') upstream.send(data)
-      else if (data instanceof ArrayBuffer) upstream.send(Buffer.from(data))
-      else if (ArrayBuffer.isView(data)) upstream.send(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
-    },
-    onClose(evt) {
-      upstream.close(sendableCode((evt as CloseEvent).code), ((evt as CloseEvent).reason ?? '').slice(0, 120))
-      end()
-    },
-    onError() {
-      upstream.terminate()
-      end()
-    },
+
+  #end(): void {
+    if (this.#ended || this.#onEnd === undefined) return
+    this.#ended = true
+    this.#onEnd()
+  }
+
+  /** The consumer side's events; `onEnd` runs once when either side has closed. */
+  bridge(onEnd: () => void): WSEvents {
+    this.#onEnd = onEnd
+    if (this.#closed !== undefined) this.#end()
+    const upstream = this.upstream
+    return {
+      onOpen: (_evt, ws) => {
+        this.#consumer = ws
+        for (const m of this.#early.splice(0)) this.#toConsumer(m.data, m.binary)
+        // The service hung up before the consumer's side was open: pass its close on now.
+        if (this.#closed !== undefined) ws.close(this.#closed.code, this.#closed.reason)
+      },
+      onMessage: (evt) => {
+        const data = evt.data
+        if (typeof data === 'string') upstream.send(data)
+        else if (data instanceof ArrayBuffer) upstream.send(Buffer.from(data))
+        else if (ArrayBuffer.isView(data)) upstream.send(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
+      },
+      onClose: (evt) => {
+        upstream.close(sendableCode((evt as CloseEvent).code), ((evt as CloseEvent).reason ?? '').slice(0, 120))
+        this.#end()
+      },
+      onError: () => {
+        upstream.terminate()
+        this.#end()
+      },
+    }
   }
 }

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono'
-import { getConnInfo, upgradeWebSocket, websocket } from 'hono/bun'
+import { getBunServer, getConnInfo, websocket } from 'hono/bun'
 import { clientAddressVia } from './client-address.ts'
 import { onSignalAborted } from './consumer-gone.ts'
 import { webResponse } from './web-response.ts'
@@ -40,7 +40,19 @@ const tunnelWebsocket = {
 export function createBunAdapter(): RuntimeAdapter {
   return {
     name: 'bun',
-    upgradeWebSocket: upgradeWebSocket as RuntimeAdapter['upgradeWebSocket'],
+    async upgradeWebSocket(c, events, options = {}) {
+      const server = getBunServer(c) as { upgrade?(req: Request, o: { data: unknown; headers?: Headers }): boolean } | undefined
+      if (server?.upgrade === undefined) throw new Error('not served by Bun.serve (no server in the context)')
+      // Bun confirms the first offered subprotocol unless told: the 101 says what `options` says.
+      const headers = new Headers()
+      if (options.protocol !== undefined) headers.set('sec-websocket-protocol', options.protocol)
+      const fields = options.headers ?? []
+      for (let i = 0; i < fields.length; i += 2) headers.append(fields[i]!, fields[i + 1]!)
+      // The data shape Hono's Bun handler (spread into tunnelWebsocket) reads.
+      const data = { events, url: new URL(c.req.url), protocol: options.protocol ?? '' }
+      if (!server.upgrade(c.req.raw, { data, headers })) throw new Error('Bun refused the upgrade')
+      return new Response(null)
+    },
     glue: { websocket: tunnelWebsocket },
     clientAddress: clientAddressVia(getConnInfo),
     // Bun.serve gives a byte body without Content-Type an invented application/octet-stream.

@@ -1,12 +1,27 @@
 import type { Hono } from 'hono'
-import { getConnInfo, upgradeWebSocket } from 'hono/deno'
+import { getConnInfo } from 'hono/deno'
+import { WSContext } from 'hono/ws'
 import { clientAddressVia } from './client-address.ts'
 import { onSignalAborted } from './consumer-gone.ts'
 import { webResponse } from './web-response.ts'
 import type { RuntimeAdapter, ServeHandle, ServeOptions } from './types.ts'
 
+interface DenoWebSocket extends EventTarget {
+  binaryType: string
+  readonly readyState: number
+  readonly protocol: string
+  readonly url: string
+  send(data: string | ArrayBufferLike | ArrayBufferView): void
+  close(code?: number, reason?: string): void
+  onopen: ((evt: Event) => void) | null
+  onmessage: ((evt: MessageEvent) => void) | null
+  onclose: ((evt: CloseEvent) => void) | null
+  onerror: ((evt: Event) => void) | null
+}
+
 declare const Deno: {
   readonly internal?: symbol
+  upgradeWebSocket(req: Request): { response: Response; socket: DenoWebSocket }
   serve(
     options: { port: number; hostname: string; onListen?: (addr: { port: number; hostname: string }) => void; signal?: AbortSignal },
     handler: (req: Request, info: unknown) => Response | Promise<Response>,
@@ -17,7 +32,31 @@ declare const Deno: {
 export function createDenoAdapter(): RuntimeAdapter {
   return {
     name: 'deno',
-    upgradeWebSocket: upgradeWebSocket as unknown as RuntimeAdapter['upgradeWebSocket'],
+    async upgradeWebSocket(c, events, options = {}) {
+      // Deno's own `protocol` option splits the offer on ", " only and refuses `a,b` (how the `ws`
+      // package writes it) with a 500: the confirmation goes on the 101 directly instead.
+      const { response, socket } = Deno.upgradeWebSocket(c.req.raw)
+      if (options.protocol !== undefined) response.headers.set('sec-websocket-protocol', options.protocol)
+      const fields = options.headers ?? []
+      for (let i = 0; i < fields.length; i += 2) response.headers.append(fields[i]!, fields[i + 1]!)
+      // The default, Blob, makes every read async and breaks the order of frames.
+      socket.binaryType = 'arraybuffer'
+      const ctx = new WSContext({
+        send: (data) => socket.send(data as ArrayBuffer),
+        close: (code, reason) => socket.close(code, reason),
+        raw: socket,
+        get readyState() {
+          return socket.readyState as 0 | 1 | 2 | 3
+        },
+        url: new URL(c.req.url),
+        protocol: options.protocol ?? null,
+      })
+      socket.onopen = (evt) => events.onOpen?.(evt, ctx)
+      socket.onmessage = (evt) => events.onMessage?.(evt, ctx)
+      socket.onclose = (evt) => events.onClose?.(evt, ctx)
+      socket.onerror = (evt) => events.onError?.(evt, ctx)
+      return response
+    },
     glue: {},
     clientAddress: clientAddressVia(getConnInfo),
     respond: (_c, r) => webResponse(r),

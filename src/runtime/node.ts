@@ -1,33 +1,29 @@
-import type { EventEmitter } from 'node:events'
 import { Readable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
-import { createNodeWebSocket } from '@hono/node-ws'
 import type { Hono } from 'hono'
 import { MAX_FRAME_BYTES } from '../transport/frame-limit.ts'
 import { clientAddressVia } from './client-address.ts'
 import { onSignalAborted } from './consumer-gone.ts'
 import { respondOnNode, type NodeBindings } from './node-respond.ts'
 import { webResponse } from './web-response.ts'
+import { nodeWebSockets } from './node-websocket.ts'
 import type { RuntimeAdapter, ServeHandle, ServeOptions } from './types.ts'
 
 /**
- * The Node adapter. @hono/node-ws answers upgrades by calling `app.request()` on the app it was
- * created with, so it must be the root app that routes the upgrade URL (an embedding host's app).
- * It is resolved lazily, at the first upgrade.
+ * The Node adapter: @hono/node-server, and WebSocket upgrades routed through `rootApp()` (the app
+ * that receives every request: an embedding host's, which mounts Burrow), resolved at the first
+ * upgrade, so a host may create its app after the gateway.
  */
 export function createNodeAdapter(rootApp: () => Hono<any, any, any>): RuntimeAdapter {
-  const lazyApp = { request: (...args: Parameters<Hono['request']>) => rootApp().request(...args) }
-  const nodeWs = createNodeWebSocket({ app: lazyApp as unknown as Hono })
-  // `ws` reads messages of up to 100 MiB by default; tunnels take 16 MiB (frame-limit.ts). The
-  // server reads its options at each upgrade, and @hono/node-ws offers no way to pass them.
-  ;(nodeWs.wss.options as { maxPayload?: number }).maxPayload = MAX_FRAME_BYTES
+  // `ws` would read messages of up to 100 MiB; tunnels take 16 MiB (frame-limit.ts).
+  const sockets = nodeWebSockets(rootApp, MAX_FRAME_BYTES)
   return {
     name: 'node',
-    upgradeWebSocket: nodeWs.upgradeWebSocket as unknown as RuntimeAdapter['upgradeWebSocket'],
-    glue: { injectWebSocket: (server) => nodeWs.injectWebSocket(server as Server) },
+    upgradeWebSocket: async (c, events, options) => sockets.upgrade((c.env as NodeBindings | undefined)?.incoming, events, options),
+    glue: { injectWebSocket: (server) => sockets.inject(server as Server) },
     clientAddress: clientAddressVia(getConnInfo),
     respond(c, r) {
       // Served by @hono/node-server: write it ourselves. Through `app.request()` (no server): a Response.
@@ -57,20 +53,6 @@ export function createNodeAdapter(rootApp: () => Hono<any, any, any>): RuntimeAd
       // `ws` otherwise waits 30 s for the peer's close frame before destroying the socket.
       ;(raw as { terminate?: () => void }).terminate?.()
     },
-    takeBinaryFrames(raw, onBinary) {
-      // @hono/node-ws copies each binary frame into a new ArrayBuffer and wraps it in a
-      // MessageEvent. It attaches its listener right after onOpen returns, having replayed the
-      // frames that arrived before: swap it out in a microtask, before the next frame can arrive.
-      const ws = raw as EventEmitter
-      queueMicrotask(() => {
-        const helpers = ws.listeners('message') as ((data: unknown, isBinary: boolean) => void)[]
-        ws.removeAllListeners('message')
-        ws.on('message', (data: Buffer, isBinary: boolean) => {
-          if (isBinary) onBinary(data)
-          else for (const helper of helpers) helper.call(ws, data, isBinary)
-        })
-      })
-    },
     async serve(app: Hono<any, any, any>, options: ServeOptions): Promise<ServeHandle> {
       const headersTimeout = options.headersTimeoutMs ?? 60_000
       const server = await new Promise<Server>((resolve) => {
@@ -90,7 +72,7 @@ export function createNodeAdapter(rootApp: () => Hono<any, any, any>): RuntimeAd
       server.requestTimeout = 0
       server.headersTimeout = headersTimeout
       server.keepAliveTimeout = 5_000
-      nodeWs.injectWebSocket(server)
+      sockets.inject(server)
       const port = (server.address() as AddressInfo).port
       return {
         port,

@@ -1,5 +1,5 @@
 import type { Context, Hono } from 'hono'
-import type { UpgradeWebSocket, WSEvents } from 'hono/ws'
+import type { WSEvents } from 'hono/ws'
 
 export type RuntimeName = 'bun' | 'deno' | 'node'
 
@@ -53,9 +53,22 @@ export interface TunnelWSEvents extends WSEvents {
  * loaded with the root app that will receive upgrades (Node's @hono/node-ws routes upgrades through
  * it), then `serve()` listens.
  */
+/** How to answer a WebSocket handshake beyond accepting it. */
+export interface UpgradeOptions {
+  /** The subprotocol to confirm (RFC 6455 §4.2.2: one the client offered), or none. */
+  readonly protocol?: string | undefined
+  /** Extra fields for the 101 response (a relayed service's Set-Cookie, say), flat `[name, value, …]`. */
+  readonly headers?: readonly string[]
+}
+
 export interface RuntimeAdapter {
   readonly name: RuntimeName
-  readonly upgradeWebSocket: UpgradeWebSocket<unknown, unknown, TunnelWSEvents>
+  /**
+   * Upgrade the handshake request of `c` to a WebSocket whose events go to `events`; resolves
+   * with what the route returns. Binary frames are read as bytes (ArrayBuffer or a view), never
+   * as Blobs. Throws when the runtime refuses the handshake.
+   */
+  upgradeWebSocket(c: Context, events: TunnelWSEvents, options?: UpgradeOptions): Promise<Response>
   /** Serve `app` (which must be, or mount, the root app the adapter was loaded with). */
   serve(app: Hono<any, any, any>, options: ServeOptions): Promise<ServeHandle>
   /** The consumer's address as the runtime saw it (the socket peer, not a header). */
@@ -80,12 +93,6 @@ export interface RuntimeAdapter {
   bufferedAmount(raw: unknown): number
   /** Cut a server-side WebSocket's connection at once, without waiting for the peer's close frame. */
   terminate(raw: unknown): void
-  /**
-   * Where the runtime's WebSocket helper copies or wraps every frame, hand binary frames of the
-   * server-side socket `raw` straight to `onBinary` instead (call from `onOpen`). Text frames keep
-   * going through the helper's `onMessage`. Bun needs none (its `onBinary` fast path).
-   */
-  takeBinaryFrames?(raw: unknown, onBinary: (data: Uint8Array) => void): void
   /** Glue an embedding host passes to its own server: Bun's `websocket` handler, Node's `injectWebSocket`. */
   readonly glue: RuntimeGlue
 }

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono'
 import { requestHeadersForUpstream } from '../../proxy/headers.ts'
 import { ChannelPool } from '../../proxy/channel-pool.ts'
 import { exchange } from '../../proxy/exchange.ts'
-import { bridgeEvents, connectUpstreamWebSocket } from '../../proxy/websocket-bridge.ts'
+import { connectUpstreamWebSocket } from '../../proxy/websocket-bridge.ts'
 import type { RuntimeAdapter } from '../../runtime/index.ts'
 import { channelOpener } from '../channel-opener.ts'
 import { upstreamHost } from '../upstream-host.ts'
@@ -89,26 +89,35 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
       upstreamHost: hostForService,
       ...headerEdits(access.edits),
     })
+    // Under path routing, redirects and cookies are moved under the tunnel's prefix.
+    const location = route.routing === 'path' && consumerHost !== undefined
+      ? { prefix: tunnelPrefix(route.mount, tunnel), publicOrigin: `${proto}://${consumerHost}`, upstreamHost: hostForService }
+      : undefined
     if (wantsWebSocket) {
       const protocols = (c.req.header('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean)
-      const upstream = await connectUpstreamWebSocket(open, upstreamPath, headers, protocols, upstreamHost(conn.hostHeader, conn.forward, consumerHost) ?? 'localhost', core.config.upstreamHeadTimeout)
-      if (!upstream.ok) {
+      const upstream = await connectUpstreamWebSocket(open, { path: upstreamPath, headers, protocols, host: hostForService ?? 'localhost' }, core.config.upstreamHeadTimeout)
+      const finished = () => {
         held.release()
         done()
+      }
+      if (upstream.kind === 'failed') {
+        finished()
         return errorResponse('upstream_unreachable', upstream.message)
       }
       registry.traffic.record(tunnel, 0, 0)
-      const events = bridgeEvents(upstream.socket, () => {
-        held.release()
-        done()
-      }, runtime.name === 'deno')
+      if (upstream.kind === 'refused') {
+        // The service said no (401 with WWW-Authenticate, say): the consumer hears exactly that.
+        finished()
+        fixResponseFields(upstream.response.headers, location)
+        return runtime.respond(c, upstream.response)
+      }
+      fixResponseFields(upstream.headers, location)
       try {
-        return await runtime.upgradeWebSocket(c, events)
+        return await runtime.upgradeWebSocket(c, upstream.bridge(finished), { protocol: upstream.protocol, headers: upstream.headers })
       } catch (err) {
         // The runtime refused the handshake after all: give back the channel and the upstream socket.
-        upstream.socket.terminate()
-        held.release()
-        done()
+        upstream.terminate()
+        finished()
         return errorResponse('bad_request', `Cannot open a WebSocket: the handshake failed (${(err as Error).message})`)
       }
     }
@@ -147,10 +156,6 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
       core.log.warn('upstream_error', { conn: conn.id, user: tunnel, code: result.code, message: result.message })
       return errorResponse(result.code, result.message)
     }
-    // Under path routing, redirects and cookies are moved under the tunnel's prefix.
-    const location = route.routing === 'path' && consumerHost !== undefined
-      ? { prefix: tunnelPrefix(route.mount, tunnel), publicOrigin: `${proto}://${consumerHost}`, upstreamHost: hostForService }
-      : undefined
     fixResponseFields(result.response.headers, location)
     return runtime.respond(c, result.response)
   } catch (err) {

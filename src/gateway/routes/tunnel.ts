@@ -66,9 +66,6 @@ export function tunnelRoute(core: GatewayCore): Hono {
 
     const events: TunnelWSEvents = {
       onOpen(_evt, ws) {
-        const raw = ws.raw as { binaryType?: string } | undefined
-        // Deno defaults to Blob, whose async reads break frame order.
-        if (runtime.name === 'deno' && raw !== undefined) raw.binaryType = 'arraybuffer'
         duplex = new WsDuplex(
           {
             send: (bytes) => ws.send(bytes as Uint8Array<ArrayBuffer>),
@@ -83,7 +80,6 @@ export function tunnelRoute(core: GatewayCore): Hono {
           },
         )
         const d = duplex
-        runtime.takeBinaryFrames?.(ws.raw, receive)
         live = newLiveConn(
           { id, user, agentId, isPublic, transport: 'websocket', remoteAddress: remote.address, hostHeader },
           (reason, wsCode = 1000, options = {}) => {
