@@ -10,6 +10,7 @@ import { tokenFor } from './tokens.ts'
 /** The gateway waits this long for a response head (504 after): the hang tests wait for it. */
 export const HEAD_TIMEOUT_MS = 4_000
 
+/** The edge origin process and where it listens (127.0.0.1). */
 export interface EdgeOrigin {
   readonly proc: Proc
   readonly port: number
@@ -25,26 +26,29 @@ export async function startEdgeOrigin(): Promise<EdgeOrigin> {
   return { proc, port, url: `http://127.0.0.1:${port}` }
 }
 
+/** The two origins every runtime's gateway tunnels to. */
 export interface Origins {
   readonly httpbin: Httpbin
   readonly edge: EdgeOrigin
 }
 
+/** Start httpbin and the edge origin side by side; rejects (with what to install) if httpbin cannot run. */
 export async function startOrigins(): Promise<Origins> {
   const [httpbin, edge] = await Promise.all([startHttpbin(), startEdgeOrigin()])
   return { httpbin, edge }
 }
 
-/**
- * A gateway on `runtime` (path routing, and host routing under `*.localhost`), with users
- * `httpbin` and `edge` each running one Bun agent (2 connections) to their origin.
- */
+/** A started `DiffEnv`; `stop()` kills its gateway and agents (the origins stay for the next runtime). */
 export interface RunningDiffEnv extends DiffEnv {
   /** The gateway process (its output explains a gateway that went away). */
   readonly gateway: Proc
   stop(): void
 }
 
+/**
+ * A gateway on `runtime` (path routing, and host routing under `*.localhost`), with users
+ * `httpbin` and `edge` each running one Bun agent (2 connections) to their origin.
+ */
 export async function startDiffEnv(runtime: RuntimeName, origins: Origins): Promise<RunningDiffEnv> {
   const gw = await startGateway(runtime, {
     BURROW_BASE_DOMAIN: 'localhost',

@@ -37,18 +37,21 @@ export interface DiffCase {
   readonly about?: string
 }
 
+/** One origin as the suite reaches it: its port on 127.0.0.1, its tunnel (= user) and that user's token. */
 export interface DiffTarget {
   readonly port: number
   readonly tunnel: string
   readonly token: string
 }
 
+/** A gateway on one runtime (its port on 127.0.0.1) and the two origins tunnelled through it. */
 export interface DiffEnv {
   readonly runtime: RuntimeName
   readonly gatewayPort: number
   readonly targets: Readonly<Record<DiffCase['origin'], DiffTarget>>
 }
 
+/** A case's result: the differences (empty: faithful), the allowances used, and both canonical answers. */
 export interface Outcome extends Comparison {
   readonly direct: Canonical
   readonly tunnel: Canonical
@@ -63,6 +66,7 @@ export function caseName(c: DiffCase): string {
   return `${c.origin} ${what} ${c.target}${routing}${about}${needs}`
 }
 
+/** What the rules need to know about where `c` ran: routing, public host, prefix, the origin's host. */
 export function contextFor(c: DiffCase, env: DiffEnv): DiffContext {
   const t = env.targets[c.origin]
   const host = c.routing === 'host'

@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto'
 import type { RuntimeName } from './processes.ts'
 import { bursts, type HeaderList, type RawResponse } from './raw-http.ts'
 
+/** Where a case ran, as the contract rules need it. */
 export interface DiffContext {
   readonly runtime: RuntimeName
   readonly routing: 'path' | 'host'
@@ -32,8 +33,10 @@ export interface DiffContext {
   readonly originHost: string
 }
 
+/** A body as compared: UTF-8 text, a parsed JSON value (after a rule), a digest of other bytes, or no body at all. */
 export type BodyView = { readonly text: string } | { readonly json: unknown } | { readonly sha256: string; readonly bytes: number } | { readonly none: true }
 
+/** One answer reduced to what the comparison looks at. */
 export interface Canonical {
   readonly status: number
   /** 1xx heads before the final one, as `<status> name: value; …`. */
@@ -87,6 +90,7 @@ export function fieldMap(headers: HeaderList, drop: ReadonlySet<string> = NEVER_
   return sortKeys(out)
 }
 
+/** The same record with its keys in code-unit order, so JSON of equal records is equal text. */
 export function sortKeys<T>(rec: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(rec).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
 }
