@@ -20,6 +20,8 @@ export const EDGE_CASES: readonly DiffCase[] = [
   edge('/early-hints', { about: '103 Early Hints before the 200' }),
   edge('/not-modified', { about: '304 without content-type or body' }),
   edge('/no-content', { about: '204 without content-type or body' }),
+  edge('/untyped', { about: 'a body without content-type, head and body in one write' }),
+  edge('/untyped?split=50', { about: 'a body without content-type, the body 50 ms after the head' }),
   edge('/redirect?to=/landing', { rules: [location], needs: ['location'] }),
   edge('/redirect?to=self/landing', { rules: [location], needs: ['location'], about: 'absolute Location to the origin itself' }),
   edge('/redirect?to=landing', { rules: [location], about: 'a relative Location stays as it is' }),

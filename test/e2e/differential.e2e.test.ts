@@ -114,7 +114,11 @@ for (const runtime of RUNTIMES) {
         console.log(`differential on ${runtime}: ${settled.length - failing.length}/${settled.length} cases faithful${notes.length > 0 ? `; allowances: ${notes.join('; ')}` : ''}`)
         if (process.env.DIFF_REPORT === '1') for (const [c, o] of failing) console.log(`  ✗ ${caseName(c)}\n      ${o.diffs.join('\n      ')}`)
       }
-      if (e !== undefined && (e.gateway.child.exitCode ?? e.gateway.child.signalCode) !== null) console.log(`the ${runtime} gateway exited (${e.gateway.child.exitCode ?? e.gateway.child.signalCode}):\n${e.gateway.output().slice(-1500)}`)
+      if (e !== undefined && !(await fetch(`http://127.0.0.1:${e.gatewayPort}/healthz`).then((r) => r.ok, () => false))) {
+        // A gateway that went away explains every later difference: show why it went.
+        const code = await Promise.race([e.gateway.exited(), new Promise((r) => setTimeout(() => r('still running'), 2_000))])
+        console.log(`the ${runtime} gateway no longer answers /healthz (exit: ${code}):\n${e.gateway.output().slice(-1500)}`)
+      }
       e?.stop()
     })
 
