@@ -4,19 +4,21 @@ import { setsBurrowCookie } from './burrow-cookie.ts'
 
 /**
  * What the gateway changes in a local service's response fields before the consumer sees them, in
- * place. Always: a `Set-Cookie` that would set Burrow's own login cookie is dropped (a service must
- * not plant a credential for its consumers). Under path routing (`location` given): `Location`,
- * `Content-Location` and `Set-Cookie` `Path` move under the tunnel's prefix (response-rewrite.ts),
- * so redirects and cookies stay inside `/t/<tunnel>/`.
+ * place. A `Set-Cookie` that would set Burrow's own login cookie is dropped (a service must not
+ * plant a credential for its consumers). `Location` and `Content-Location` naming the service's
+ * own host (the Host it was sent, so the one it builds absolute URLs from) point at the public
+ * host instead, under either routing; under path routing (a prefix other than `/`) path-absolute
+ * ones and `Set-Cookie` `Path` also move under `/t/<tunnel>/` (response-rewrite.ts).
  */
 export function fixResponseFields(fields: FieldList, location: LocationContext | undefined): void {
+  const cookiePrefix = location !== undefined && location.prefix !== '/' ? location.prefix : undefined
   let write = 0
   for (let read = 0; read < fields.length; read += 2) {
     const name = fields[read]!
     let value = fields[read + 1]!
     if (name === 'set-cookie') {
       if (setsBurrowCookie(value)) continue
-      if (location !== undefined) value = rewriteSetCookie(value, location.prefix)
+      if (cookiePrefix !== undefined) value = rewriteSetCookie(value, cookiePrefix)
     } else if (location !== undefined && (name === 'location' || name === 'content-location')) {
       value = rewriteLocation(value, location)
     }

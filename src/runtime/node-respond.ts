@@ -7,6 +7,7 @@ export interface NodeBindings {
   readonly outgoing?: ServerResponse
 }
 
+const EMPTY = Buffer.alloc(0)
 // @hono/node-server sends nothing for a response carrying this field: the body is already on its way.
 const ALREADY_SENT = 'x-hono-already-sent'
 
@@ -29,8 +30,9 @@ export function respondOnNode(outgoing: ServerResponse, r: RelayedResponse): Res
   else if (body instanceof Uint8Array) outgoing.end(body)
   else {
     // The head goes out now, as on Bun and Deno: an SSE consumer sees it before the first event, and
-    // a body that fails before its first chunk still shows the status it failed under.
-    outgoing.flushHeaders()
+    // a body that fails before its first chunk still shows the status it failed under. Not with
+    // flushHeaders(): Node 20 writes the head as UTF-8 then, and a 0xE9 in a value becomes C3 A9.
+    outgoing.write(EMPTY)
     void pump(outgoing, body, chunked ? r.trailers : undefined)
   }
   return new Response(null, { headers: { [ALREADY_SENT]: '1' } })

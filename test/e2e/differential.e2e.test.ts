@@ -3,8 +3,9 @@
  * through the tunnel, and the two answers must match up to the rules the case names (status,
  * headers minus Date and hop-by-hop fields, body bytes, trailers, interim heads, chunk timing).
  * Origins: httpbin under gunicorn (third-party code) and test/fixtures/edge-origin.ts. One gateway
- * per runtime, one Bun agent per origin. Cases tagged `[needs …]` rely on second-wave contract
- * clauses (DESIGN.md) and fail until those land. `DIFF_REPORT=1` prints every difference.
+ * per runtime, one Bun agent per origin. Where a runtime's server cannot carry something (103,
+ * trailers, a GET body), the case states the documented behaviour there. `DIFF_REPORT=1` prints
+ * every difference.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { caseName, runAll, type DiffCase, type Outcome } from '../support/differential-run.ts'

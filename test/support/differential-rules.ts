@@ -1,7 +1,7 @@
 /**
  * The named rules of the differential cases (see `Rule` in differential.ts): each either forgives
  * variance that is the origin's own, or states what the consumer contract says the tunnel changes.
- * The contract ones follow ../shared/DESIGN.md, "Contract additions of the second wave".
+ * The contract ones follow the README's consumer contract (Host, redirects and cookies).
  */
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib'
 import { sortKeys, viewOf, type BodyView, type Canonical, type DiffContext, type Rule } from './differential.ts'
@@ -46,7 +46,7 @@ export const decoded: Rule = {
  * httpbin's request echo (`/get`, `/anything`, …): the app sees what a direct client sent, plus
  * `X-Forwarded-Host` = the public host (httpbin hides X-Forwarded-For/-Proto and X-Request-Id
  * unless `show_env`). `Host` and the `url` built from it stay the origin's own: the agent's
- * default `--host-header rewrite` (second wave). Repeated request fields reach httpbin either as
+ * default `--host-header rewrite`. Repeated request fields reach httpbin either as
  * lines it joins with "," or already joined by a proxy with ", " (RFC 9110 §5.3): compared as ", ".
  */
 export const httpbinEcho: Rule = {
@@ -126,7 +126,7 @@ export function expectedLocation(value: string, ctx: DiffContext): string {
   return `http://${ctx.publicHost}${ctx.prefix}${m[3] === '' ? '/' : m[3]}`
 }
 
-/** Location under path routing, rewritten into `/t/<tunnel>/` (second wave). */
+/** Location under path routing, rewritten into `/t/<tunnel>/`. */
 export const location: Rule = {
   name: 'Location into the prefix',
   expect: (c, ctx) => (c.headers.location === undefined ? c : { ...c, headers: { ...c.headers, location: c.headers.location.map((v) => expectedLocation(v, ctx)) } }),
@@ -134,8 +134,8 @@ export const location: Rule = {
 
 /**
  * Host routing: an absolute Location naming the origin's own host:port (which the service sees as
- * Host once the agent rewrites it) should name the public host instead. Not in the written contract
- * ("host routing needs no rewrite"); without it such a redirect leads the browser to 127.0.0.1.
+ * Host, as the agent rewrites it) names the public host instead; without that such a redirect
+ * would lead the browser to 127.0.0.1.
  */
 export const locationOnHostRouting: Rule = {
   name: 'absolute Location to the origin becomes the public host (host routing)',
@@ -155,7 +155,7 @@ export function expectedSetCookie(value: string, ctx: DiffContext): string {
   return value.replace(/(;\s*path\s*=\s*)([^;]*)/i, (_all, lead: string, path: string) => `${lead}${path === '/' ? `${ctx.prefix}/` : `${ctx.prefix}${path}`}`)
 }
 
-/** Set-Cookie Path rewritten into the prefix (second wave). */
+/** Set-Cookie Path rewritten into the prefix. */
 export const setCookiePath: Rule = {
   name: 'Set-Cookie Path into the prefix',
   expect: (c, ctx) =>

@@ -7,8 +7,6 @@ import type { RuntimeName } from './processes.ts'
 import { rawRequest, type HeaderList } from './raw-http.ts'
 import { probeWebSocket } from './raw-websocket.ts'
 
-/** Second-wave contract clauses a case relies on (DESIGN.md); none: it should hold today. */
-export type Need = 'burrow-token' | 'host-header' | 'location' | 'set-cookie-path' | 'beyond-contract'
 
 export interface DiffCase {
   readonly origin: 'httpbin' | 'edge'
@@ -32,7 +30,11 @@ export interface DiffCase {
   readonly phase?: 'quiet' | 'last'
   /** A WebSocket handshake instead of a plain request. */
   readonly websocket?: { readonly protocols: readonly string[]; readonly send?: string; readonly expect: number }
-  readonly needs?: readonly Need[]
+  /**
+   * Where a runtime's server cannot do what the case needs (README: the runtime table), the rules
+   * that state the documented behaviour there instead. Any other difference still fails.
+   */
+  readonly onRuntime?: Partial<Readonly<Record<RuntimeName, readonly Rule[]>>>
   /** Why this case exists, when the target does not say it. */
   readonly about?: string
 }
@@ -57,13 +59,12 @@ export interface Outcome extends Comparison {
   readonly tunnel: Canonical
 }
 
-/** The test's name: method, origin, target, routing, and the contract clauses it needs. */
+/** The test's name: method, origin, target, routing, and what it is about. */
 export function caseName(c: DiffCase): string {
   const what = c.websocket !== undefined ? 'WebSocket' : (c.method ?? 'GET')
   const routing = c.routing === 'host' ? ' (host routing)' : ''
-  const needs = c.needs !== undefined && c.needs.length > 0 ? ` [needs ${c.needs.join(', ')}]` : ''
   const about = c.about !== undefined ? ` — ${c.about}` : ''
-  return `${c.origin} ${what} ${c.target}${routing}${about}${needs}`
+  return `${c.origin} ${what} ${c.target}${routing}${about}`
 }
 
 /** What the rules need to know about where `c` ran: routing, public host, prefix, the origin's host. */
@@ -102,7 +103,7 @@ export async function runCase(c: DiffCase, env: DiffEnv): Promise<Outcome> {
   const direct = await send(c, t.port, c.target, ctx.originHost, [], c.gapMs)
   const credential: [string, string] = c.credential === 'burrow-token' ? ['Burrow-Token', t.token] : ['Authorization', `Bearer ${t.token}`]
   const tunnel = await send(c, env.gatewayPort, `${ctx.prefix}${c.target}`, ctx.publicHost, [credential], c.gapMs)
-  const [expected, actual] = expectedAndActual(direct, tunnel, c.rules ?? [], ctx)
+  const [expected, actual] = expectedAndActual(direct, tunnel, [...(c.rules ?? []), ...(c.onRuntime?.[env.runtime] ?? [])], ctx)
   return { ...compare(expected, actual, ctx), direct, tunnel }
 }
 

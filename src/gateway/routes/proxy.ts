@@ -89,10 +89,11 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
       upstreamHost: hostForService,
       ...headerEdits(access.edits),
     })
-    // Under path routing, redirects and cookies are moved under the tunnel's prefix.
-    const location = route.routing === 'path' && consumerHost !== undefined
-      ? { prefix: tunnelPrefix(route.mount, tunnel), publicOrigin: `${proto}://${consumerHost}`, upstreamHost: hostForService }
-      : undefined
+    // Redirects to the service's own host come back to the public one; under path routing,
+    // redirects and cookies also move under the tunnel's prefix.
+    const location = consumerHost === undefined
+      ? undefined
+      : { prefix: route.routing === 'path' ? tunnelPrefix(route.mount, tunnel) : '/', publicOrigin: `${proto}://${consumerHost}`, upstreamHost: hostForService }
     if (wantsWebSocket) {
       const protocols = (c.req.header('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean)
       const upstream = await connectUpstreamWebSocket(open, { path: upstreamPath, headers, protocols, host: hostForService ?? 'localhost' }, core.config.upstreamHeadTimeout)
