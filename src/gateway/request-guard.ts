@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import type { GatewayCore } from './core.ts'
 import { errorResponse, type ErrorCode } from './errors.ts'
 
@@ -23,6 +23,11 @@ export interface GuardInput {
   /** The request URL as the runtime built it. */
   readonly url: string
   readonly headers: Headers
+  /**
+   * The request target exactly as the client sent it, where the runtime's URL has already resolved
+   * its dot segments (Node); undefined where the URL keeps them (Deno) or nothing else is left (Bun).
+   */
+  readonly rawTarget?: string | undefined
 }
 
 export interface Refusal {
@@ -76,7 +81,7 @@ export function checkRequest(req: GuardInput): Refusal | undefined {
     return bad('the request target names another host than the Host header')
   }
 
-  const target = pathStart < 0 ? '/' : req.url.slice(pathStart)
+  const target = originForm(req.rawTarget) ?? (pathStart < 0 ? '/' : req.url.slice(pathStart))
   if (target.length > MAX_TARGET_BYTES) return { code: 'uri_too_long', message: `the request target is longer than ${MAX_TARGET_BYTES} bytes` }
   const query = target.indexOf('?')
   const rawPath = query < 0 ? target : target.slice(0, query)
@@ -102,6 +107,14 @@ export function checkRequest(req: GuardInput): Refusal | undefined {
   if (coding !== null && length !== null) return bad('Content-Length and Transfer-Encoding together')
   if (coding !== null && coding.toLowerCase() !== 'chunked') return bad('the only Transfer-Encoding accepted is chunked')
   return undefined
+}
+
+/** The path and query of a raw target (origin-form as it is; absolute-form without its authority). */
+function originForm(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw.startsWith('/')) return raw
+  const authority = raw.indexOf('://')
+  const path = authority < 0 ? -1 : raw.indexOf('/', authority + 3)
+  return path < 0 ? '/' : raw.slice(path)
 }
 
 function bad(message: string): Refusal {
@@ -149,12 +162,17 @@ const originOf = remembered((origin: string): { protocol: string; host: string }
 
 /** The guard as the gateway's first middleware. A refusal closes the connection: its framing is in doubt. */
 export function requestGuard(core: GatewayCore): MiddlewareHandler {
+  // The runtime adapter loads with the first request; from then on this is a plain call.
+  let rawTargetOf: ((c: Context) => string | undefined) | undefined
   return async (c, next) => {
+    rawTargetOf ??= (await core.resources()).runtime.rawTarget ?? noRawTarget
     const raw = c.req.raw
-    const refusal = checkRequest({ method: raw.method, url: raw.url, headers: raw.headers })
+    const refusal = checkRequest({ method: raw.method, url: raw.url, headers: raw.headers, rawTarget: rawTargetOf(c) })
     if (refusal === undefined) return next()
     // Debug, not info: a flood of malformed requests must not become a flood of log lines.
     core.log.debug('request_refused', { code: refusal.code, reason: refusal.message })
     return errorResponse(refusal.code, refusal.message, { connection: 'close' })
   }
 }
+
+const noRawTarget = (): undefined => undefined

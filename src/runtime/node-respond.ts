@@ -56,8 +56,9 @@ async function pump(outgoing: ServerResponse, body: ReadableStream<Uint8Array>, 
     if (fields.length > 0) outgoing.addTrailers(pairs(fields))
     outgoing.end()
   } catch {
-    // The body failed (the service or the tunnel broke off): abort, never end it cleanly.
-    outgoing.destroy()
+    // The body failed (the service or the tunnel broke off): abort, never end it cleanly. After a
+    // tick: Node corks the head until then, and the consumer should still see what was sent.
+    process.nextTick(() => outgoing.destroy())
   } finally {
     outgoing.off('close', onClose)
   }

@@ -41,6 +41,7 @@ export function createNodeAdapter(rootApp: () => Hono<any, any, any>): RuntimeAd
       outgoing.once('close', onGone)
       return () => outgoing.off('close', onGone)
     },
+    rawTarget: (c) => (c.env as NodeBindings | undefined)?.incoming?.url,
     getOrHeadBody(c) {
       // @hono/node-server builds a body only for other methods; the bytes are still on the socket.
       const incoming = (c.env as NodeBindings | undefined)?.incoming

@@ -85,6 +85,12 @@ export interface RuntimeAdapter {
    */
   onConsumerGone(c: Context, onGone: () => void): () => void
   /**
+   * The request target as the client sent it, where the runtime's Request URL has resolved its dot
+   * segments (Node), so the gateway can refuse `..` as the README says. Bun resolves them before
+   * anything of the raw target is visible (the runtime table says so); Deno's URL keeps them.
+   */
+  rawTarget?(c: Context): string | undefined
+  /**
    * The body of a GET or HEAD request, where the runtime's server keeps one (Node). Bun and Deno
    * hand the handler a Request without it (as the Fetch standard has it), so they lack this.
    */

@@ -111,6 +111,25 @@ for (const runtime of RUNTIMES) {
       await expectHonestTunnel(stage, expect)
     })
 
+    test('dot segments and backslashes: 400 where the gateway sees them (Deno, Node); Bun resolves them first, then routes and authorizes the result', async () => {
+      const get = (target: string) => rawHttp(stage.gw.port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${stage.gw.port}\r\nAuthorization: Bearer ${stage.alice}\r\nConnection: close\r\n\r\n`)
+      const cases: [string, number, string | undefined][] = [
+        // target, status on Bun (what it resolves to reaches alice's service, or is bob's), what alice's service saw on Bun
+        ['/t/alice/a/../b', 200, '/b'],
+        ['/t/alice/%2e%2e/bob/x', 403, undefined],
+        ['/t/alice/./x', 200, '/x'],
+        ['/t/alice/a\\b', 200, '/a/b'],
+      ]
+      for (const [target, bunStatus, bunSaw] of cases) {
+        const reply = await get(target)
+        const seen = (await seenBy(stage.originA)).requests.map((r) => r.url)
+        if (runtime === 'bun') expect({ target, status: reply.status, seen }).toEqual({ target, status: bunStatus, seen: bunSaw === undefined ? [] : [bunSaw] })
+        else expect({ target, status: reply.status, seen }).toEqual({ target, status: 400, seen: [] })
+      }
+      expect((await seenBy(stage.originB)).requests).toEqual([])
+      await expectHonestTunnel(stage, expect)
+    })
+
     test('CR/LF never reaches the local service: encoded CRLF stays encoded, no header is injected', async () => {
       const target = '/t/alice/x%0D%0AInjected:%20path?q=%0d%0aInjected:%20query'
       const reply = await rawHttp(stage.gw.port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${stage.gw.port}\r\nAuthorization: Bearer ${stage.alice}\r\nX-A: %0d%0aInjected: value\r\nConnection: close\r\n\r\n`)

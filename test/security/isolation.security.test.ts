@@ -134,7 +134,8 @@ for (const runtime of RUNTIMES) {
         ['/t/alice/x', upper, 403],
         ['/t/alice/x', stage.bob, 403],
         ['/t/bob/x', stage.alice, 403],
-        ['/t/bob/../alice/x', undefined, runtime === 'deno' ? 400 : 401],
+        // Bun resolves the dot segment before the gateway sees it (then: no token, 401); the others refuse it.
+        ['/t/bob/../alice/x', undefined, runtime === 'bun' ? 401 : 400],
         ['/t/nobody/x', undefined, 401],
         ['/t/nobody/x', stage.alice, 403],
       ]
