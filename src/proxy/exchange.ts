@@ -99,6 +99,7 @@ class Attempt {
   #channel: Duplex | undefined
   #reused = false
   #gotBytes = false
+  #eof = false
   #requestSent = false
   #bytesIn = 0
   #bytesOut = 0
@@ -172,14 +173,19 @@ class Attempt {
   }
 
   readonly #onEnd = (): void => {
+    this.#eof = true
     const cut = this.#reader.end()
     if (cut !== undefined) this.#fail(cut)
     else if (this.#phase === 'waiting' && this.#head !== undefined) this.#answer()
     if (this.#reader.state === 'complete') this.#finish(true)
   }
 
+  // A channel closed without EOF: the agent's socket to the service failed (a reset), or the
+  // agent dropped the channel; a clean close of the service's side arrives as 'end' first.
   readonly #onClose = (): void => {
-    if (this.#reader.state !== 'complete') this.#fail(this.#reader.state === 'head' ? 'the local service closed the connection without a response' : 'the tunnel closed before the response was complete')
+    if (this.#reader.state === 'complete') return
+    if (this.#eof) return this.#fail('the tunnel closed before the response was complete')
+    this.#fail(this.#reader.state === 'head' ? 'the local service reset the connection' : 'the local service reset the connection before the response was complete')
   }
 
   readonly #onError = (err: Error): void => this.#fail(`the tunnel failed (${err.message})`)

@@ -216,12 +216,16 @@ describe('tunnel end to end (gateway on Bun, agent and origin as separate proces
     expect(agent.proc.output()).toContain('the gateway rejected the token (401)')
   })
 
-  test('a local service that refuses connections gives 502 upstream_unreachable', async () => {
+  test('a local service that refuses connections gives 502 upstream_unreachable, saying which connect failed and why', async () => {
     const carol = await tokenFor('carol')
     const agent = await startAgent(gw.url, carol, 'http://127.0.0.1:1')
     const res = await fetch(`${gw.url}/t/carol/`, { headers: { authorization: `Bearer ${carol}` } })
     expect(res.status).toBe(502)
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('upstream_unreachable')
+    // It once read "Channel open failure: )".
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toEqual({
+      code: 'upstream_unreachable',
+      message: 'the agent could not reach its local service (connect to 127.0.0.1:1 failed: ECONNREFUSED)',
+    })
     agent.proc.kill()
   })
 

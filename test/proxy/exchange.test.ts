@@ -290,6 +290,22 @@ describe('exchange() ends at once when cancelled (the consumer left, the agent c
     expect(ended).toEqual({ ok: false, bytesIn: 5, bytesOut: 0 })
   })
 
+  test('a channel closed without EOF (the service reset its connection) says so', async () => {
+    const ch = new Silent()
+    const pending = exchange(new ChannelPool(), (cb) => cb(undefined, ch), get, timeouts, () => {})
+    await Bun.sleep(5)
+    ch.destroy()
+    expect(await pending).toEqual({ ok: false, code: 'upstream_unreachable', message: 'the local service reset the connection' })
+  })
+
+  test('a service that closes its side without answering (EOF) says so', async () => {
+    const ch = new Silent()
+    const pending = exchange(new ChannelPool(), (cb) => cb(undefined, ch), get, timeouts, () => {})
+    await Bun.sleep(5)
+    ch.push(null)
+    expect(await pending).toEqual({ ok: false, code: 'upstream_unreachable', message: 'the local service closed the connection without a response' })
+  })
+
   test('an agent that refuses the channel: its reason is in the 502', async () => {
     const r = await exchange(new ChannelPool(), (cb) => cb(new Error('connect to 127.0.0.1:9 failed: ECONNREFUSED')), get, timeouts, () => {})
     expect(r).toEqual({ ok: false, code: 'upstream_unreachable', message: 'the agent could not reach its local service (connect to 127.0.0.1:9 failed: ECONNREFUSED)' })
