@@ -81,6 +81,14 @@ for (const runtime of RUNTIMES) {
       expect([echo.status, echo.header('location')]).toEqual([302, '/echo-head'])
     })
 
+    test('Host routing: a login link whose path starts with // redirects to a path on the same host, never to //evil.example', async () => {
+      const r = await atAlice(`//evil.example/x?burrow_token=${host.tokens.alice}`)
+      expect(r.status).toBe(302)
+      const location = r.header('location') ?? ''
+      expect(location).not.toMatch(/^[/\\]{2}/)
+      expect(new URL(location, `http://alice.localhost:${host.port}/`).host).toBe(`alice.localhost:${host.port}`)
+    })
+
     test("the cookie alone authorizes alice.localhost; the service gets the app's cookies and no Authorization", async () => {
       for (const cookie of [`__burrow_token=${host.tokens.alice}; x=1`, `x=1; __burrow_token=${host.tokens.alice}`]) {
         const r = await atAlice('/echo-head', [['Cookie', cookie]])

@@ -50,6 +50,21 @@ for (const runtime of RUNTIMES) {
       // The app's own Bearer token (not Burrow's) is the app's too.
       const app = echoed(await get('/t/alice/echo-head', [['Burrow-Token', env.tokens.alice!], ['Authorization', 'Bearer app-session-42']]))
       expect(app.all('authorization')).toEqual(['Bearer app-session-42'])
+      // Unless it repeats the very token that authenticated the request: no Burrow token reaches the service.
+      for (const credential of [['Burrow-Token', env.tokens.alice!], ['Cookie', `__burrow_token=${env.tokens.alice}`]] as [string, string][]) {
+        const same = echoed(await get('/t/alice/echo-head', [credential, bearer('alice')]))
+        expect({ via: credential[0], authorization: same.all('authorization') }).toEqual({ via: credential[0], authorization: [] })
+      }
+    })
+
+    test('host names are case-insensitive (RFC 3986 §3.2.2): a Host with capitals and a port is routed like its lower-case spelling', async () => {
+      const spellings = [['/t/alice/echo-head', `LocalHost:${env.port}`], ['/echo-head', `Alice.LOCALHOST:${env.port}`]] as const
+      const outcomes = []
+      for (const [target, host] of spellings) {
+        const r = await get(target, [bearer('alice')], 'GET', host)
+        outcomes.push({ host, status: r.status, reached: r.status === 200 ? echoed(r).target : r.text().slice(0, 120) })
+      }
+      expect(outcomes).toEqual(spellings.map(([, host]) => ({ host, status: 200, reached: '/echo-head' })))
     })
 
     test('two Burrow-Token fields: 400 bad_request, nothing forwarded', async () => {

@@ -6,6 +6,7 @@
  * (test/support/raw-websocket.ts) that sees the 101 as sent and every frame in order.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { parseEcho } from '../support/consumer.ts'
 import { RUNTIMES, startContractEnv, startEdgeOrigin, type ContractEnv, type EdgeOrigin } from '../support/contract-env.ts'
 import { stopAll } from '../support/processes.ts'
 import type { HeaderList } from '../support/raw-http.ts'
@@ -28,17 +29,20 @@ function fields(probe: WebSocketProbe, name: string): string[] {
 for (const runtime of RUNTIMES) {
   describe(`WebSocket passthrough, gateway on ${runtime}`, () => {
     let env: ContractEnv
+    let edgePort: number
     beforeAll(async () => {
-      env = await startContractEnv(runtime, await edge, [{ user: 'alice' }], { BURROW_BASE_DOMAIN: 'localhost' })
+      const e = await edge
+      edgePort = e.port
+      env = await startContractEnv(runtime, e, [{ user: 'alice' }], { BURROW_BASE_DOMAIN: 'localhost' })
     })
     const auth = (): [string, string] => ['Authorization', `Bearer ${env.tokens.alice}`]
     /** Open `path` on alice's tunnel (path or Host routing), say `send`, and collect `expect` messages. */
-    const open = (path: string, opts: { viaHost?: boolean; protocols?: string[]; headers?: HeaderList; send?: string; expect?: number } = {}) =>
+    const open = (path: string, opts: { viaHost?: boolean; anonymous?: boolean; protocols?: string[]; headers?: HeaderList; send?: string; expect?: number } = {}) =>
       probeWebSocket({
         port: env.port,
         target: opts.viaHost === true ? path : `/t/alice${path}`,
         host: opts.viaHost === true ? `alice.localhost:${env.port}` : env.host,
-        headers: [auth(), ...(opts.headers ?? [])],
+        headers: [...(opts.anonymous === true ? [] : [auth()]), ...(opts.headers ?? [])],
         protocols: opts.protocols ?? ['chat.v1', 'chat.v2'],
         send: opts.send,
         expect: opts.expect ?? 2,
@@ -84,6 +88,26 @@ for (const runtime of RUNTIMES) {
       expect(fields(viaHost, 'set-cookie')).toEqual(['ws=1; Path=/'])
       expect(fields(viaHost, 'x-edge-ws')).toEqual(['yes'])
       expect(viaHost.messages).toEqual(['hello chat.v2'])
+    })
+
+    test('an upgrade reaches the service as a request would: no Burrow credentials, the app\'s own Authorization and cookies, its own Host', async () => {
+      const handshakes: [string, HeaderList, { authorization: string[]; cookie: string[] }][] = [
+        ['Bearer', [auth(), ['Cookie', 'x=1']], { authorization: [], cookie: ['x=1'] }],
+        ['Burrow-Token', [['Burrow-Token', env.tokens.alice!], ['Authorization', 'Basic dTpw']], { authorization: ['Basic dTpw'], cookie: [] }],
+        ['login cookie', [['Cookie', `__burrow_token=${env.tokens.alice}; x=1`]], { authorization: [], cookie: ['x=1'] }],
+      ]
+      for (const [label, headers, expected] of handshakes) {
+        for (const viaHost of [false, true]) {
+          const ws = await open('/ws-echo-head', { anonymous: true, headers, viaHost, expect: 1 })
+          expect({ label, viaHost, status: ws.response.head?.status }).toEqual({ label, viaHost, status: 101 })
+          const seen = parseEcho(ws.messages[0] ?? '', label)
+          expect({ label, authorization: seen.all('authorization'), cookie: seen.all('cookie') }).toEqual({ label, ...expected })
+          expect(seen.all('burrow-token')).toEqual([])
+          expect(seen.target).toBe('/ws-echo-head')
+          expect(seen.all('host')).toEqual([`127.0.0.1:${edgePort}`])
+          expect(seen.all('x-forwarded-host')).toEqual([viaHost ? `alice.localhost:${env.port}` : env.host])
+        }
+      }
     })
 
     test('a refused upgrade arrives with its status, WWW-Authenticate and body', async () => {

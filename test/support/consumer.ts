@@ -73,11 +73,16 @@ export interface Echoed {
 
 /** Parse an `/echo-head` answer; throws (a test failure) when the body is not its JSON. */
 export function echoed(answer: Answer): Echoed {
+  return parseEcho(answer.text(), `${answer.status} ${answer.error ?? ''}`)
+}
+
+/** Parse the JSON of `/echo-head` (also the first message of `/ws-echo-head`); throws when it is not that. */
+export function parseEcho(text: string, context = ''): Echoed {
   let parsed: { method: string; target: string; rawHeaders: string[] }
   try {
-    parsed = JSON.parse(answer.text())
+    parsed = JSON.parse(text)
   } catch {
-    throw new Error(`not an /echo-head answer: ${answer.status} ${answer.text().slice(0, 300)}`)
+    throw new Error(`not an /echo-head answer: ${context} ${text.slice(0, 300)}`)
   }
   const headers: [string, string][] = []
   for (let i = 0; i < parsed.rawHeaders.length; i += 2) headers.push([parsed.rawHeaders[i]!, parsed.rawHeaders[i + 1]!])
