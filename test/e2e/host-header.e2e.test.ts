@@ -115,6 +115,30 @@ for (const runtime of RUNTIMES) {
       expect(seen.host.all('x-forwarded-host')).toEqual([`fixed.localhost:${env.port}`])
     })
 
+    test("a client's own X-Forwarded-Host is not believed: the service gets the public host", async () => {
+      const r = await ask({ port: env.port, host: env.host, target: '/t/alice/echo-head', headers: [['Authorization', `Bearer ${env.tokens.alice}`], ['X-Forwarded-Host', 'evil.example']] })
+      expect(echoed(r).all('x-forwarded-host')).toEqual([env.host])
+    })
+
+    test('a redirect the service builds from the Host it got comes back on the public host, whichever Host that was', async () => {
+      const redirect = async (tunnel: string, viaHost: boolean) => {
+        const r = await ask({
+          port: env.port,
+          host: viaHost ? `${tunnel}.localhost:${env.port}` : env.host,
+          target: `${viaHost ? '' : `/t/${tunnel}`}/redirect?to=host/landing`,
+          headers: [['Authorization', `Bearer ${env.tokens[tunnel]}`]],
+        })
+        return [r.status, r.header('location')]
+      }
+      for (const tunnel of ['alice', 'keep', 'fixed']) {
+        expect({ tunnel, path: await redirect(tunnel, false), host: await redirect(tunnel, true) }).toEqual({
+          tunnel,
+          path: [302, `http://${env.host}/t/${tunnel}/landing`],
+          host: [302, `http://${tunnel}.localhost:${env.port}/landing`],
+        })
+      }
+    })
+
     test('stock OpenSSH: -R 80:localhost:<port> gives Host localhost, -R <port>:localhost:<port> gives localhost:<port>', async () => {
       const sshPort = Number((await env.gw.proc.waitFor(/SSH listener: \S+:(\d+)/))[1])
       const keys = tempDir('burrow-ssh-keys-')
@@ -130,6 +154,8 @@ for (const runtime of RUNTIMES) {
         const seen = echoed(await ask({ port: env.port, host: env.host, target: `/t/${user}/echo-head`, headers: [['Authorization', `Bearer ${await tokenFor(user)}`]] }))
         expect({ forward, host: seen.all('host') }).toEqual({ forward, host: [expectedHost] })
         expect(seen.all('x-forwarded-host')).toEqual([env.host])
+        const back = await ask({ port: env.port, host: env.host, target: `/t/${user}/redirect?to=host/landing`, headers: [['Authorization', `Bearer ${await tokenFor(user)}`]] })
+        expect({ forward, location: back.header('location') }).toEqual({ forward, location: `http://${env.host}/t/${user}/landing` })
         tunnel.kill()
       }
     })
