@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { parseEcho } from '../support/consumer.ts'
 import { RUNTIMES, startContractEnv, startEdgeOrigin, type ContractEnv, type EdgeOrigin } from '../support/contract-env.ts'
-import { stopAll } from '../support/processes.ts'
+import { stopAll, TEST_ADMIN_TOKEN } from '../support/processes.ts'
 import type { HeaderList } from '../support/raw-http.ts'
 import { probeWebSocket, type WebSocketProbe } from '../support/raw-websocket.ts'
 
@@ -108,6 +108,29 @@ for (const runtime of RUNTIMES) {
           expect(seen.all('x-forwarded-host')).toEqual([viaHost ? `alice.localhost:${env.port}` : env.host])
         }
       }
+    })
+
+    test('offering a subprotocol the service does not pick: the consumer hears what the service said (a 101 without one, then its greeting), and the channel comes back', async () => {
+      // RFC 6455 §4.1: a client fails the connection on a subprotocol it did not offer, not on none.
+      const direct = await probeWebSocket({ port: edgePort, target: '/ws', host: `127.0.0.1:${edgePort}`, headers: [], protocols: ['chat.v1'], expect: 1, timeoutMs: MESSAGE_WAIT_MS })
+      expect([direct.response.head?.status, fields(direct, 'sec-websocket-protocol'), direct.messages]).toEqual([101, [], ['hello ']])
+      const ws = await open('/ws', { protocols: ['chat.v1'], expect: 1 })
+      const busy = async () => {
+        const stats = (await (await fetch(`${env.gw.url}/admin/stats`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).json()) as { totals: { busy: number } }
+        return stats.totals.busy
+      }
+      // The consumer is gone (the probe closed its socket): its channel must be free again soon.
+      let left = await busy()
+      for (let i = 0; i < 50 && left > 0; i++) {
+        await new Promise((r) => setTimeout(r, 100))
+        left = await busy()
+      }
+      expect({ status: ws.response.head?.status ?? ws.response.error, protocol: fields(ws, 'sec-websocket-protocol'), messages: ws.messages, busyAfter: left }).toEqual({
+        status: 101,
+        protocol: [],
+        messages: ['hello '],
+        busyAfter: 0,
+      })
     })
 
     test('a refused upgrade arrives with its status, WWW-Authenticate and body', async () => {
