@@ -15,7 +15,8 @@ const require = createRequire(import.meta.url)
 const RealWebSocket = require(join(dirname(require.resolve('ws/package.json')), 'lib/websocket.js')) as typeof WsClient
 
 // Handshake fields the upstream client sets itself; copying the consumer's would break its handshake.
-const HANDSHAKE_FIELDS = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-accept', 'sec-websocket-protocol', 'host'])
+// The consumer's Sec-WebSocket-Protocol is passed on as sent (see connectUpstreamWebSocket).
+const HANDSHAKE_FIELDS = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-accept', 'host'])
 // Fields of the service's 101 that belong to its own handshake with the gateway; the consumer's
 // 101 gets its own from the runtime (extensions are negotiated per leg, RFC 6455 §9.1).
 const OWN_101_FIELDS = new Set(['sec-websocket-accept', 'sec-websocket-protocol', 'sec-websocket-extensions', 'date', 'content-length'])
@@ -25,8 +26,6 @@ export interface UpstreamWebSocketRequest {
   readonly path: string
   /** Flat `[name, value, …]` request fields for the service (Host comes from `host`). */
   readonly headers: readonly string[]
-  /** The subprotocols the consumer offered, in its order. */
-  readonly protocols: readonly string[]
   /** The Host the service gets. */
   readonly host: string
 }
@@ -51,7 +50,11 @@ export function connectUpstreamWebSocket(open: ChannelOpener, req: UpstreamWebSo
   const hdrs: Record<string, string> = {}
   for (let i = 0; i < req.headers.length; i += 2) if (!HANDSHAKE_FIELDS.has(req.headers[i]!)) hdrs[req.headers[i]!] = req.headers[i + 1]!
   return new Promise((resolve) => {
-    const socket = new RealWebSocket(`ws://${req.host}${req.path}`, [...req.protocols], {
+    // The subprotocol offer travels as a plain field, not as `ws`'s `protocols`: `ws` fails a
+    // handshake whose answer names no subprotocol, or one not offered, where a browser talking to
+    // the service directly would decide for itself. The service's choice is read off its 101 and
+    // confirmed to the consumer, whose client then judges it as it would have directly.
+    const socket = new RealWebSocket(`ws://${req.host}${req.path}`, [], {
       agent: new ChannelAgent(open),
       headers: { ...hdrs, host: req.host },
       handshakeTimeout: timeoutMs,
@@ -63,11 +66,18 @@ export function connectUpstreamWebSocket(open: ChannelOpener, req: UpstreamWebSo
     // `connected`, engine.io's open packet), before the consumer's side is even upgraded.
     const relay = new MessageRelay(socket)
     let own101: FieldList = []
-    socket.once('upgrade', (res: IncomingMessage) => (own101 = fieldsOf101(res.rawHeaders)))
+    let chosen: string | undefined
+    socket.once('upgrade', (res: IncomingMessage) => {
+      own101 = fieldsOf101(res.rawHeaders)
+      const protocol = res.headers['sec-websocket-protocol']
+      chosen = typeof protocol === 'string' && protocol !== '' ? protocol : undefined
+      // Taken off before `ws` checks it against an offer it never made (it runs right after this).
+      delete res.headers['sec-websocket-protocol']
+    })
     socket.once('open', () =>
       resolve({
         kind: 'open',
-        protocol: socket.protocol === '' ? undefined : socket.protocol,
+        protocol: chosen,
         headers: own101,
         bridge: (onEnd) => relay.bridge(onEnd),
         terminate: () => socket.terminate(),
@@ -75,6 +85,9 @@ export function connectUpstreamWebSocket(open: ChannelOpener, req: UpstreamWebSo
     )
     socket.once('unexpected-response', (_req: unknown, res: IncomingMessage) => resolve(refusal(res, () => socket.terminate())))
     socket.once('error', (err: Error) => resolve({ kind: 'failed', message: `the local service refused the WebSocket (${err.message})` }))
+    // `ws` gave up on the handshake and closed (it waits for the channel's close; ssh2 channels
+    // emit no 'error' on destroy): the first settlement wins, this one only if nothing else came.
+    socket.once('close', () => resolve({ kind: 'failed', message: 'the WebSocket handshake with the local service failed' }))
   })
 }
 

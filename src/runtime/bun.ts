@@ -43,9 +43,10 @@ export function createBunAdapter(): RuntimeAdapter {
     async upgradeWebSocket(c, events, options = {}) {
       const server = getBunServer(c) as { upgrade?(req: Request, o: { data: unknown; headers?: Headers }): boolean } | undefined
       if (server?.upgrade === undefined) throw new Error('not served by Bun.serve (no server in the context)')
-      // Bun confirms the first offered subprotocol unless told: the 101 says what `options` says.
+      // Bun confirms the first offered subprotocol unless told: the 101 says what `options` says,
+      // and an empty value makes Bun send none (probed: the field is left out).
       const headers = new Headers()
-      if (options.protocol !== undefined) headers.set('sec-websocket-protocol', options.protocol)
+      headers.set('sec-websocket-protocol', options.protocol ?? '')
       const fields = options.headers ?? []
       for (let i = 0; i < fields.length; i += 2) headers.append(fields[i]!, fields[i + 1]!)
       // The data shape Hono's Bun handler (spread into tunnelWebsocket) reads.

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
-import type { Server } from 'node:http'
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http'
 import { serve } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Hono } from 'hono'
@@ -65,6 +65,7 @@ export function createNodeAdapter(rootApp: () => Hono<any, any, any>): RuntimeAd
             // Node checks headersTimeout only every connectionsCheckingInterval (30 s by default),
             // so a slow-header client would otherwise get up to 30 s more than it is allowed.
             serverOptions: { connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeout / 4)) },
+            createServer: ((serverOptions: object, listener: RequestListener) => createServer(serverOptions, (req, res) => listener(lowerCaseHost(req), res))) as typeof createServer,
           },
           () => resolve(s as Server),
         ) as Server
@@ -88,4 +89,15 @@ export function createNodeAdapter(rootApp: () => Hono<any, any, any>): RuntimeAd
       }
     },
   }
+}
+
+/**
+ * Host names are case-insensitive (RFC 9110 §4.2.3), but @hono/node-server 1.19 answers an empty
+ * 400 to a Host with capitals and a port (`LocalHost:8080`): it compares the name with the URL
+ * parser's lower-cased one. Lower-casing the name first routes it as Bun and Deno do.
+ */
+function lowerCaseHost(req: IncomingMessage): IncomingMessage {
+  const host = req.headers.host
+  if (host !== undefined && /[A-Z]/.test(host)) req.headers.host = host.toLowerCase()
+  return req
 }

@@ -95,8 +95,7 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
       ? undefined
       : { prefix: route.routing === 'path' ? tunnelPrefix(route.mount, tunnel) : '/', publicOrigin: `${proto}://${consumerHost}`, upstreamHost: hostForService }
     if (wantsWebSocket) {
-      const protocols = (c.req.header('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean)
-      const upstream = await connectUpstreamWebSocket(open, { path: upstreamPath, headers, protocols, host: hostForService ?? 'localhost' }, core.config.upstreamHeadTimeout)
+      const upstream = await connectUpstreamWebSocket(open, { path: upstreamPath, headers, host: hostForService ?? 'localhost' }, core.config.upstreamHeadTimeout)
       const finished = () => {
         held.release()
         done()
