@@ -5,6 +5,8 @@ import type { ChannelOpener } from './channel-agent.ts'
 // keepAliveTimeout (5 s), so we usually let go before the local service does, which keeps the
 // "service closed it just as we reused it" race rare (the exchange retries once when it happens).
 const IDLE_MS = 4_000
+// A channel is let go this long before the service's announced keep-alive timeout runs out.
+const SERVICE_MARGIN_MS = 1_000
 
 interface IdleEntry {
   readonly channel: Duplex
@@ -48,9 +50,13 @@ export class ChannelPool {
     return new Promise((resolve, reject) => open((err, channel) => (err !== undefined || channel === undefined ? reject(err ?? new Error('channel refused')) : resolve({ channel, reused: false }))))
   }
 
-  /** Keep `channel` for the next request. */
-  recycle(channel: Duplex): void {
-    if (!usable(channel)) return void channel.destroy()
+  /**
+   * Keep `channel` for the next request, at most `serviceKeepsMs` (what the service said it keeps an
+   * idle connection, `Keep-Alive: timeout=N`) less a second, so the gateway lets go first.
+   */
+  recycle(channel: Duplex, serviceKeepsMs?: number): void {
+    const keepMs = serviceKeepsMs === undefined ? this.#idleMs : Math.min(this.#idleMs, serviceKeepsMs - SERVICE_MARGIN_MS)
+    if (!usable(channel) || keepMs <= 0) return void channel.destroy()
     const onGone = () => {
       const at = this.#idle.indexOf(entry)
       if (at >= 0) {
@@ -59,7 +65,7 @@ export class ChannelPool {
       }
       channel.destroy()
     }
-    const entry: IdleEntry = { channel, timer: setTimeout(onGone, this.#idleMs), onGone }
+    const entry: IdleEntry = { channel, timer: setTimeout(onGone, keepMs), onGone }
     // While idle, any byte, EOF or close means the channel cannot carry another exchange.
     channel.on('data', onGone)
     channel.once('end', onGone)

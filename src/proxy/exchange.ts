@@ -100,6 +100,7 @@ class Attempt {
   #reused = false
   #gotBytes = false
   #eof = false
+  #held = false
   #requestSent = false
   #bytesIn = 0
   #bytesOut = 0
@@ -135,7 +136,7 @@ class Attempt {
 
   run(): Promise<Outcome> {
     const outcome = new Promise<Outcome>((r) => (this.#settle = r))
-    this.#headTimer = setTimeout(() => this.#timeout(), this.timeouts.head)
+    this.#armHead()
     this.pool.acquire(this.allowReuse, this.open).then(
       (got) => this.#onChannel(got.channel, got.reused),
       (err: Error) => this.#fail(`the agent could not reach its local service (${err.message})`),
@@ -158,10 +159,21 @@ class Attempt {
     channel.on('close', this.#onClose)
     channel.on('error', this.#onError)
     channel.resume()
+    // The head timeout counts the service's thinking, not the consumer's upload: it stops while the
+    // request body goes out and starts again once it is all sent.
+    clearTimeout(this.#headTimer)
     writeRequest(channel, this.req, this.body, (n) => (this.#bytesOut += n)).then(
-      () => (this.#requestSent = true),
+      () => {
+        this.#requestSent = true
+        if (this.#head === undefined && this.#phase === 'waiting') this.#armHead()
+      },
       (err: Error) => this.#fail(`could not send the request body (${err.message})`),
     )
+  }
+
+  #armHead(): void {
+    clearTimeout(this.#headTimer)
+    this.#headTimer = setTimeout(() => this.#timeout(), this.timeouts.head)
   }
 
   readonly #onData = (data: Buffer): void => {
@@ -198,10 +210,23 @@ class Attempt {
   #onBody(bytes: Uint8Array): void {
     this.#bytesIn += bytes.byteLength
     if (this.#phase !== 'streaming') return void this.#early.push(bytes)
-    this.#armIdle()
     const ctrl = this.#ctrl!
     ctrl.enqueue(bytes)
-    if ((ctrl.desiredSize ?? 1) <= 0) this.#channel?.pause()
+    if ((ctrl.desiredSize ?? 1) <= 0) {
+      // The consumer is not reading: hold the service back, and do not count this as its silence.
+      this.#channel?.pause()
+      clearTimeout(this.#idleTimer)
+      this.#held = true
+    } else this.#armIdle()
+  }
+
+  /** The consumer read: let the service send again, and time its silence from now. */
+  #pull(): void {
+    this.#channel?.resume()
+    if (this.#held) {
+      this.#held = false
+      if (this.#phase === 'streaming') this.#armIdle()
+    }
   }
 
   /**
@@ -223,7 +248,7 @@ class Attempt {
             this.#ctrl = c
             for (const bytes of early) c.enqueue(bytes)
           },
-          pull: () => void this.#channel?.resume(),
+          pull: () => this.#pull(),
           cancel: () => this.#fail('the consumer went away', { noRetry: true }),
         },
         { highWaterMark: 8 },
@@ -296,7 +321,7 @@ class Attempt {
     this.#phase = 'over'
     this.#detach()
     const channel = this.#channel
-    if (ok && this.#head?.keepAlive === true && this.#requestSent && this.#reader.cleanEnd && channel !== undefined) this.pool.recycle(channel)
+    if (ok && this.#head?.keepAlive === true && this.#requestSent && this.#reader.cleanEnd && channel !== undefined) this.pool.recycle(channel, this.#head.keepAliveMs)
     else channel?.destroy()
     if (!ok) this.#trailers.reject(new Error('the response failed'))
     this.#trailers.promise.catch(() => {})

@@ -18,6 +18,8 @@ export interface ResponseHead {
   readonly headers: FieldList
   /** The service lets the connection (our channel) carry another request after this one. */
   readonly keepAlive: boolean
+  /** How long the service keeps an idle connection, ms, when it said (`Keep-Alive: timeout=N`). */
+  readonly keepAliveMs: number | undefined
   /** No body follows (HEAD, 204, 304). */
   readonly bodyless: boolean
 }
@@ -138,7 +140,7 @@ export class ResponseReader {
     if (!verdict.ok) throw new Malformed(`malformed response head: ${verdict.reason}`)
     const bodyless = this.#method === 'HEAD' || NO_BODY_STATUS.has(status)
     this.#state = 'body'
-    this.#events.head({ status, statusText: verdict.statusText, headers: verdict.headers, keepAlive: info.shouldKeepAlive, bodyless })
+    this.#events.head({ status, statusText: verdict.statusText, headers: verdict.headers, keepAlive: info.shouldKeepAlive, keepAliveMs: keepAliveTimeout(info.headers), bodyless })
     // 1 tells the parser no body follows whatever the fields say (a HEAD answer's Content-Length).
     return bodyless ? 1 : 0
   }
@@ -159,6 +161,16 @@ export class ResponseReader {
     const p = this.#parser as unknown as { offset: number; end: number }
     if (p.offset < p.end) throw new TrailingBytes()
   }
+}
+
+/** `Keep-Alive: timeout=5, max=100` (RFC 2068 §19.7.1.1, still what servers send) → 5000 ms. */
+function keepAliveTimeout(raw: readonly string[]): number | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== 'keep-alive') continue
+    const m = /(?:^|[,;\s])timeout\s*=\s*(\d{1,6})/i.exec(raw[i + 1]!)
+    if (m !== null) return Number(m[1]) * 1000
+  }
+  return undefined
 }
 
 interface ParserInternals {

@@ -311,3 +311,56 @@ describe('exchange() ends at once when cancelled (the consumer left, the agent c
     expect(r).toEqual({ ok: false, code: 'upstream_unreachable', message: 'the agent could not reach its local service (connect to 127.0.0.1:9 failed: ECONNREFUSED)' })
   })
 })
+
+describe('exchange() timers measure the service, not the consumer', () => {
+  test('a consumer that stops reading for longer than the idle timeout still gets the whole body', async () => {
+    // The head and a chunk, then 40 more chunks a moment later: the stream holds 8, so the channel
+    // is paused while the consumer sleeps through 3 idle timeouts; then the end of the body.
+    const chunk = (i: number) => `5\r\nc${String(i).padStart(4, '0')}\r\n`
+    const ch = new Silent()
+    const r = await exchange(new ChannelPool(), (cb) => {
+      cb(undefined, ch)
+      setImmediate(() => ch.push(Buffer.from(`HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${chunk(0)}`)))
+      setTimeout(() => ch.push(Buffer.from(Array.from({ length: 40 }, (_, i) => chunk(i + 1)).join(''))), 20)
+      setTimeout(() => ch.push(Buffer.from('0\r\n\r\n')), 40)
+    }, get, { timeouts: { head: 1000, idle: 100 } }, () => {})
+    if (!r.ok || !(r.response.body instanceof ReadableStream)) throw new Error('expected a stream')
+    await Bun.sleep(350)
+    const text = await new Response(r.response.body).text()
+    expect(text.length).toBe(41 * 5)
+  })
+
+  test('an upload that takes longer than the head timeout is not cut: the head timer starts once the body is sent', async () => {
+    let seen = ''
+    const service = new (class extends Duplex {
+      override _read(): void {}
+      override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+        seen += chunk.toString('latin1')
+        if (seen.endsWith('0\r\n\r\n')) setImmediate(() => this.push(Buffer.from('HTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n')))
+        cb()
+      }
+    })()
+    let n = 0
+    const body = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        await Bun.sleep(60)
+        if (++n > 5) return c.close()
+        c.enqueue(new TextEncoder().encode('part'))
+      },
+    })
+    const r = await exchange(new ChannelPool(), (cb) => cb(undefined, service), { method: 'POST', path: '/up', headers: [], body }, { timeouts: { head: 100, idle: 100 } }, () => {})
+    expect(r.ok && r.response.status).toBe(201)
+  })
+
+  test("the service's Keep-Alive timeout bounds how long its channel is kept (less a second)", async () => {
+    for (const [timeout, kept] of [[1, 0], [3, 1]] as const) {
+      const pool = new ChannelPool()
+      const ch = new OneShot(`HTTP/1.1 200 OK\r\nkeep-alive: timeout=${timeout}\r\ncontent-length: 2\r\n\r\nok`)
+      const r = await exchange(pool, (cb) => cb(undefined, ch), get, timeouts, () => {})
+      expect(r.ok && (await textOf(r.response))).toBe('ok')
+      await Bun.sleep(0)
+      expect({ timeout, kept: pool.size }).toEqual({ timeout, kept })
+      pool.clear()
+    }
+  })
+})
