@@ -8,11 +8,10 @@ import { createAgent, type AgentStatus } from './agent/agent.ts'
 import { KEYS_USAGE, keysCommand } from './cli/keys.ts'
 import { WS_STDIO_USAGE, wsStdioCommand } from './cli/ws-stdio.ts'
 import { parseTtl, signToken } from './auth/tokens.ts'
-import { CONFIG_VARIABLES, ConfigError, configFromEnv, formatConfigIssues } from './config/index.ts'
-import { createGateway } from './gateway/create-gateway.ts'
+import { CONFIG_VARIABLES, ConfigError, configFromEnv, formatConfigIssues, TUNNEL_NAME } from './config/index.ts'
+import { createGateway } from './index.ts'
 import { openDataDir } from './gateway/data-dir.ts'
 import { createLogger } from './log/logger.ts'
-import { TUNNEL_NAME } from './gateway/routes/proxy.ts'
 
 const EXIT_OK = 0
 const EXIT_FAILURE = 1
@@ -49,12 +48,13 @@ async function serve(): Promise<void> {
   const config = envConfig()
   const gw = createGateway(config)
   const server = await gw.listen()
-  const { data, runtime } = await gw.resources()
-  const shown = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
-  console.log(`Burrow gateway on http://${shown.includes(':') ? `[${shown}]` : shown}:${server.port} (${runtime.name})`)
-  console.log(`  SSH host key: ${data.hostKeyFingerprint}`)
-  console.log(data.adminTokenPath !== undefined ? `  admin token:  in ${data.adminTokenPath}` : '  admin token:  from BURROW_ADMIN_TOKEN')
-  console.log(`  data dir:     ${data.dir}`)
+  const id = await gw.identity()
+  const wildcard = server.hostname === '0.0.0.0' || server.hostname === '::'
+  const host = server.hostname.includes(':') ? `[${server.hostname}]` : server.hostname
+  console.log(`Burrow gateway on http://${host}:${server.port} (${gw.runtime})${wildcard ? ` on all interfaces; locally http://127.0.0.1:${server.port}` : ''}`)
+  console.log(`  SSH host key: ${id.hostKeyFingerprint}`)
+  console.log(id.adminTokenPath !== undefined ? `  admin token:  in ${id.adminTokenPath}` : '  admin token:  from BURROW_ADMIN_TOKEN')
+  console.log(`  data dir:     ${id.dataDir}`)
   if (gw.sshPort !== undefined) console.log(`  SSH listener: ${config.host}:${gw.sshPort} (stock OpenSSH: ssh -p ${gw.sshPort} -N -R 80:localhost:PORT USER@host)`)
   let signals = 0
   const onSignal = (signal: 'SIGTERM' | 'SIGINT') => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { HOST_VALUE } from '../config/index.ts'
 import { createLogger, type Logger } from '../log/logger.ts'
 import { backoffDelay } from './backoff.ts'
 import { dialOnce } from './dial-once.ts'
@@ -57,8 +58,6 @@ export function tunnelUrl(server: string): string {
   return url.toString()
 }
 
-// RFC 9110 §7.2 / RFC 3986 §3.2.2: a host (name, IPv4, [IPv6]) and an optional port.
-const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::\d{1,5})?$/
 
 /**
  * What the gateway is told to send as Host: `preserve`, or the value itself (`rewrite` resolves to

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import ssh2, { type ClientChannel } from 'ssh2'
 import WebSocket from 'ws'
 import type { Logger } from '../log/logger.ts'
+import { WS_CLOSE } from '../transport/close-codes.ts'
 import { SSH_ALGORITHMS } from '../transport/ssh-algorithms.ts'
 import { WsDuplex, wsClientFrames } from '../transport/ws-duplex.ts'
 import { dialTarget, type LocalTarget } from './local-target.ts'
@@ -110,7 +111,7 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
     ws.on('close', (code: number, reason: Buffer) => {
       duplex.remoteClosed()
       const why = reason.toString('utf8') || `WebSocket closed (${code})`
-      finish({ kind: 'retry', message: code === 1008 ? `refused by the gateway: ${why}` : why, wasUp: up })
+      finish({ kind: 'retry', message: code === WS_CLOSE.policy ? `refused by the gateway: ${why}` : why, wasUp: up })
     })
 
     const ssh = new ssh2.Client()
@@ -185,7 +186,7 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
     })
 
     const onAbort = () => {
-      ws.close(1000, 'agent stopping')
+      ws.close(WS_CLOSE.normal, 'agent stopping')
       finish({ kind: 'retry', message: 'stopped', wasUp: up })
     }
     o.signal.addEventListener('abort', onAbort, { once: true })

@@ -1,64 +1,86 @@
 import { Hono } from 'hono'
 import { sshCredentials } from '../auth/ssh-credentials.ts'
 import { createVerifier } from '../auth/verifier.ts'
-import { ConfigError, configFromOptions, type Config, type GatewayOptions } from '../config/index.ts'
+import { ConfigError, configFromOptions, TUNNEL_NAME, type Config, type GatewayOptions } from '../config/index.ts'
 import { createLogger, type Logger } from '../log/logger.ts'
-import { loadRuntime, type RuntimeGlue, type RuntimeName, type ServeHandle } from '../runtime/index.ts'
+import type { RuntimeAdapter, RuntimeName, ServeHandle } from '../runtime/index.ts'
+import { refusalNotice, WS_CLOSE } from '../transport/close-codes.ts'
 import { SshGatewayServer } from '../transport/ssh-server.ts'
 import type { SshTcpListener } from '../transport/ssh-tcp-listener.ts'
-import type { GatewayCore, GatewayResources } from './core.ts'
 import { openDataDir } from './data-dir.ts'
 import { drain } from './drain.ts'
-import { adminRoutes } from './routes/admin.ts'
-import { healthRoutes } from './routes/health.ts'
-import { metricsRoute } from './routes/metrics.ts'
+import { notFound, unhandled } from './errors.ts'
+import { InFlight } from './in-flight.ts'
 import { createRateLimits } from './rate-limits.ts'
 import { requestGuard } from './request-guard.ts'
-import { proxyRoutes, proxyToTunnel, TUNNEL_NAME } from './routes/proxy.ts'
+import { adminRoutes, statsView, type GatewayStats } from './routes/admin.ts'
+import { healthRoutes } from './routes/health.ts'
+import { metricsRoute } from './routes/metrics.ts'
+import { proxyRoutes } from './routes/proxy.ts'
 import { tunnelRoute } from './routes/tunnel.ts'
+import type { GatewayServices, Opened } from './services.ts'
 import { listenSshPort } from './ssh-tcp.ts'
 import { statusText } from './status-text.ts'
 import { TunnelRegistry } from './tunnel-registry.ts'
 
-export interface CreateGatewayOptions extends GatewayOptions {
+export interface GatewayShellOptions extends GatewayOptions {
   /** Structured logger (default: JSON lines on stderr at `logLevel`). */
   readonly logger?: Logger
-  /** Node only: the root app that receives upgrade requests when Burrow is mounted in a host app. */
-  readonly rootApp?: Hono<any, any, any>
-  /** Force a runtime adapter (default: detected). */
-  readonly runtime?: RuntimeName
+  /**
+   * The runtime adapter, built for the gateway's own app (the public `createGateway` in index.ts
+   * picks the running runtime's). The gateway never chooses a runtime itself.
+   */
+  readonly runtime: (gatewayApp: Hono) => RuntimeAdapter
+}
+
+/** Where a running gateway keeps its identity, for a host's banner or logs. */
+export interface GatewayIdentity {
+  /** SHA256 fingerprint of the SSH host key, as OpenSSH prints it. */
+  readonly hostKeyFingerprint: string
+  readonly dataDir: string
+  /** The file holding the admin token, or undefined when it came from the configuration. */
+  readonly adminTokenPath: string | undefined
 }
 
 /** A gateway instance: a Hono app plus the lifecycle around it. */
 export interface Gateway {
   /** Mount with `host.route('/prefix', gw.app)`, or serve it directly with `listen()`. */
   readonly app: Hono
+  /** Bun: pass to `Bun.serve({ fetch, websocket })`. Undefined on other runtimes. Exists at once. */
+  readonly websocket: unknown
+  /** Node: call with the server @hono/node-server returned, so WebSocket upgrades reach the app. No-op elsewhere. */
+  injectWebSocket(server: unknown): void
   readonly config: Config
-  /** Load the data dir (host key, secret, admin token) and the runtime adapter. Idempotent. */
-  resources(): Promise<GatewayResources>
-  /** What an embedding host passes to its server: Bun's `websocket`, Node's `injectWebSocket`. */
-  glue(): Promise<RuntimeGlue>
+  readonly runtime: RuntimeName
   /** Start timers (sweep) and, when `sshPort` is set, the raw TCP SSH listener. No timers exist before this. */
   start(): Promise<void>
-  /** Serve `app` on the configured host/port (and start timers). */
-  listen(): Promise<ServeHandle>
+  /**
+   * Serve on the configured host and port with the runtime's own server (and start timers):
+   * the gateway's app, or `options.app`, a host app that mounts it.
+   */
+  listen(options?: { app?: Hono<any, any, any> }): Promise<ServeHandle>
   /** Drain: refuse new work, let in-flight requests finish within the grace period, disconnect agents, close listeners. */
   stop(options?: { graceMs?: number }): Promise<void>
+  /** The figures of `GET /admin/stats`. */
+  stats(): GatewayStats
+  /** Host key fingerprint and where the data dir and admin token are (opens the data dir if needed). */
+  identity(): Promise<GatewayIdentity>
   readonly draining: boolean
   /** The port of the raw TCP SSH listener once started, or undefined (no `sshPort`). */
   readonly sshPort: number | undefined
 }
 
 /**
- * Create a gateway. No side effects: nothing is read, written, listened on or scheduled until
- * `resources()`, `start()`, `listen()` or a first request. Example:
- * `const gw = createGateway({ port: 0 }); const server = await gw.listen()`.
+ * The gateway shell: wires config, pool registry, routes and the given runtime adapter. No side
+ * effects: nothing is read, written, listened on or scheduled until `start()`, `listen()`,
+ * `identity()` or a first request.
  */
-export function createGateway(options: CreateGatewayOptions = {}): Gateway {
-  const parsed = configFromOptions(stripExtras(options))
+export function createGatewayShell(options: GatewayShellOptions): Gateway {
+  const { logger, runtime: adapterFor, ...gatewayOptions } = options
+  const parsed = configFromOptions(gatewayOptions)
   if (!parsed.ok) throw new ConfigError(parsed.issues)
   const config = parsed.config
-  const log = options.logger ?? createLogger(config.logLevel)
+  const log = logger ?? createLogger(config.logLevel)
   const registry = new TunnelRegistry({
     limits: {
       maxConnectionsPerUser: config.maxConnectionsPerUser,
@@ -70,26 +92,27 @@ export function createGateway(options: CreateGatewayOptions = {}): Gateway {
     queueTimeout: config.queueTimeout,
     log,
   })
+  const app = new Hono()
+  const runtime = adapterFor(app)
   let draining = false
   let connSeq = 0
-  let loaded: Promise<GatewayResources> | undefined
-  const app = new Hono()
+  let opened: Promise<Opened> | undefined
 
-  const core: GatewayCore = {
+  const svc: GatewayServices = {
     config,
     log,
+    runtime,
     registry,
     limits: createRateLimits(config, log),
     startedAt: Date.now(),
+    inflight: new InFlight(),
+    opened: () => (opened ??= open()),
     isDraining: () => draining,
-    inflight: { count: 0, onIdle: undefined },
     nextConnId: () => `c${(++connSeq).toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
-    resources: () => (loaded ??= load()),
   }
 
-  async function load(): Promise<GatewayResources> {
+  async function open(): Promise<Opened> {
     const data = openDataDir(config.dataDir, { secret: config.secret, adminToken: config.adminToken })
-    const runtime = await loadRuntime(() => options.rootApp ?? app, options.runtime)
     const verify = createVerifier({ secret: data.secret, jwksUrl: config.jwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience })
     const ssh = new SshGatewayServer({
       hostKey: data.hostKey,
@@ -101,46 +124,37 @@ export function createGateway(options: CreateGatewayOptions = {}): Gateway {
           // user name that is not a DNS label could never be reached, or be reached ambiguously.
           if (!TUNNEL_NAME.test(binding.user)) {
             const reason = `user name ${JSON.stringify(binding.user.slice(0, 64))} is not a valid tunnel name (a-z, 0-9, inner hyphens)`
-            registry.get(binding.connId)?.close(reason, 1008)
+            registry.get(binding.connId)?.close(reason, WS_CLOSE.policy)
             return { ok: false, reason }
           }
           const r = registry.register(binding.connId, client, spec)
           if (r.ok) return { ok: true, port: spec.bindPort === 0 ? 80 : spec.bindPort }
-          registry.get(binding.connId)?.close(r.reason, r.wsCode)
-          return { ok: false, reason: r.reason }
+          const notice = refusalNotice(r.refusal)
+          registry.get(binding.connId)?.close(notice.reason, notice.code)
+          return { ok: false, reason: notice.reason }
         },
         onCancelForward: () => {},
-        statusText: (binding) => statusText(core, binding.user),
+        statusText: (binding) => statusText(svc, binding.user),
         onClose: (binding) => registry.closed(binding.connId),
       },
       // OpenSSH users on SSH_PORT: keys in <data dir>/users/<user>/authorized_keys, or a token as the password.
       credentials: sshCredentials({ dataDir: data.dir, verify, log }),
     })
-    return { data, runtime, ssh, verify }
+    return { data, ssh, verify }
   }
 
   // Before anything else reads the request: the same refusals on every runtime (request-guard.ts).
-  app.use('*', requestGuard(core))
-  // Host routing first: `<tunnel>.<base domain>` reaches the tunnel with the path untouched.
-  if (config.baseDomain !== undefined) {
-    const suffix = '.' + config.baseDomain
-    app.use('*', async (c, next) => {
-      const host = (c.req.header('host') ?? '').toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '')
-      if (!host.endsWith(suffix)) return next()
-      const tunnel = host.slice(0, -suffix.length)
-      const url = new URL(c.req.url)
-      return proxyToTunnel(core, c, tunnel, url.pathname + url.search, { routing: 'host' })
-    })
-  }
-  app.route('/', healthRoutes(core))
-  app.route('/', tunnelRoute(core))
-  app.route('/', adminRoutes(core))
-  app.route('/', metricsRoute(core))
-  app.route('/', proxyRoutes(core))
-  app.notFound((c) => c.json({ error: { code: 'bad_request', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404))
-  app.onError((err, c) => {
+  app.use('*', requestGuard(svc))
+  // Host routing comes first inside the proxy routes: `<tunnel>.<base domain>` owns every path.
+  app.route('/', proxyRoutes(svc))
+  app.route('/', healthRoutes(svc))
+  app.route('/', tunnelRoute(svc))
+  app.route('/', adminRoutes(svc))
+  app.route('/', metricsRoute(svc))
+  app.notFound((c) => notFound(c.req.method, new URL(c.req.url).pathname))
+  app.onError((err) => {
     log.error('unhandled_error', { message: err.message, stack: err.stack })
-    return c.json({ error: { code: 'bad_request', message: 'internal error' } }, 500)
+    return unhandled()
   })
 
   let sweepTimer: ReturnType<typeof setInterval> | undefined
@@ -151,18 +165,24 @@ export function createGateway(options: CreateGatewayOptions = {}): Gateway {
 
   const gateway: Gateway = {
     app,
+    websocket: runtime.glue.websocket,
+    injectWebSocket: (s) => runtime.glue.injectWebSocket(s),
     config,
-    resources: core.resources,
-    glue: async () => (await core.resources()).runtime.glue,
+    runtime: runtime.name,
     get draining() {
       return draining
     },
     get sshPort() {
       return sshPort
     },
+    stats: () => statsView(svc),
+    async identity() {
+      const { data } = await svc.opened()
+      return { hostKeyFingerprint: data.hostKeyFingerprint, dataDir: data.dir, adminTokenPath: data.adminTokenPath }
+    },
     async start() {
-      await core.resources()
-      sshListener ??= config.sshPort === undefined ? Promise.resolve(undefined) : listenSshPort(core, config.sshPort)
+      await svc.opened()
+      sshListener ??= config.sshPort === undefined ? Promise.resolve(undefined) : listenSshPort(svc, config.sshPort)
       sshPort = (await sshListener)?.port
       if (sweepTimer !== undefined) return
       sweepTimer = setInterval(() => {
@@ -171,12 +191,13 @@ export function createGateway(options: CreateGatewayOptions = {}): Gateway {
         if (closed.length > 0) log.info('sweep', { closed: closed.length, trigger: 'interval' })
       }, config.cleanupInterval)
     },
-    async listen() {
-      const { runtime, data } = await core.resources()
+    async listen(listenOptions = {}) {
       await gateway.start()
-      server = await runtime.serve(app, { port: config.port, hostname: config.host, headersTimeoutMs: config.httpHeadersTimeout })
-      log.info('listening', { host: config.host, port: server.port, runtime: runtime.name, fingerprint: data.hostKeyFingerprint })
-      return server
+      const { data } = await svc.opened()
+      const listening = await runtime.serve(listenOptions.app ?? app, { port: config.port, hostname: config.host, headersTimeoutMs: config.httpHeadersTimeout })
+      server = listening
+      log.info('listening', { host: config.host, port: listening.port, runtime: runtime.name, fingerprint: data.hostKeyFingerprint })
+      return listening
     },
     stop(opts = {}) {
       stopping ??= drainAndStop(opts.graceMs ?? config.shutdownGracePeriod)
@@ -191,7 +212,7 @@ export function createGateway(options: CreateGatewayOptions = {}): Gateway {
       graceMs,
       log,
       registry,
-      inflight: core.inflight,
+      inflight: svc.inflight,
       async closeListeners(force) {
         const ssh = await sshListener?.catch(() => undefined)
         await Promise.all([server?.close(force), ssh?.close()])
@@ -203,9 +224,4 @@ export function createGateway(options: CreateGatewayOptions = {}): Gateway {
   }
 
   return gateway
-}
-
-function stripExtras(options: CreateGatewayOptions): GatewayOptions {
-  const { logger: _l, rootApp: _r, runtime: _rt, ...rest } = options
-  return rest
 }

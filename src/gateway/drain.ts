@@ -1,5 +1,6 @@
 import type { Logger } from '../log/logger.ts'
-import type { GatewayCore } from './core.ts'
+import { retiredNotice } from '../transport/close-codes.ts'
+import type { InFlight } from './in-flight.ts'
 import type { TunnelRegistry } from './tunnel-registry.ts'
 
 // After the agents are told to go: time for their close handshakes before the listeners close.
@@ -11,7 +12,7 @@ export interface DrainPlan {
   readonly graceMs: number
   readonly log: Logger
   readonly registry: TunnelRegistry
-  readonly inflight: GatewayCore['inflight']
+  readonly inflight: InFlight
   /** Close every listener (HTTP, SSH TCP); with `force`, cut the connections still open. */
   closeListeners(force: boolean): Promise<void>
 }
@@ -28,33 +29,18 @@ export async function drain(plan: DrainPlan): Promise<void> {
   const startedAt = Date.now()
   registry.drain()
   log.info('draining', { inflight: inflight.count, graceMs: plan.graceMs })
-  const idle = await waitForIdle(inflight, plan.graceMs)
+  const idle = await inflight.whenIdle(plan.graceMs)
   if (!idle) log.warn('drain_deadline', { cut: inflight.count, graceMs: plan.graceMs })
 
   const open = registry.list()
-  for (const conn of open) conn.close('server shutting down', 1000)
+  const notice = retiredNotice('shutdown')
+  for (const conn of open) conn.close(notice.reason, notice.code)
   if (open.length > 0) await until(() => registry.list().length === 0, DISCONNECT_WAIT_MS)
 
   const graceful = plan.closeListeners(false).then(() => true, () => false)
   const closed = await Promise.race([graceful, sleep(LISTENER_CLOSE_MS).then(() => false)])
   if (!closed) await plan.closeListeners(true).catch(() => undefined)
   log.info('stopped', { inflight: inflight.count, ms: Date.now() - startedAt })
-}
-
-/** Resolve true once nothing is in flight, false at the deadline. */
-function waitForIdle(inflight: GatewayCore['inflight'], ms: number): Promise<boolean> {
-  if (inflight.count === 0) return Promise.resolve(true)
-  return new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => {
-      inflight.onIdle = undefined
-      resolve(false)
-    }, ms)
-    inflight.onIdle = () => {
-      clearTimeout(timer)
-      inflight.onIdle = undefined
-      resolve(true)
-    }
-  })
 }
 
 /** Poll `done` every 10 ms for at most `ms` (bounded; there is no event for "all sockets closed"). */

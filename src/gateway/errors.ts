@@ -10,8 +10,10 @@ export const ERROR_STATUS = {
   draining: 503,
   upstream_timeout: 504,
   bad_request: 400,
+  not_found: 404,
   uri_too_long: 414,
   headers_too_large: 431,
+  internal: 500,
 } as const
 
 export type ErrorCode = keyof typeof ERROR_STATUS
@@ -22,4 +24,14 @@ export function errorResponse(code: ErrorCode, message: string, headers?: Record
     status: ERROR_STATUS[code],
     headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
   })
+}
+
+/** The catch-all for a route that does not exist: 404 `not_found`. */
+export function notFound(method: string, path: string): Response {
+  return errorResponse('not_found', `no route for ${method} ${path.slice(0, 200)}`)
+}
+
+/** What a request gets when the gateway itself failed (the error is logged, never shown): 500 `internal`. */
+export function unhandled(): Response {
+  return errorResponse('internal', 'internal error; the gateway logged it')
 }

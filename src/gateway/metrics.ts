@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client'
-import type { GatewayCore } from './core.ts'
+import type { GatewayServices } from './services.ts'
 
 /** A Prometheus text exposition of one gateway, rendered on demand. */
 export interface MetricsExporter {
@@ -12,18 +12,18 @@ export interface MetricsExporter {
  * gateways in one process must not share counters). Every value is read from the gateway at scrape
  * time, so the proxy path does no metrics work. prom-client is imported on the first scrape only.
  */
-export async function createMetrics(core: GatewayCore): Promise<MetricsExporter> {
+export async function createMetrics(svc: GatewayServices): Promise<MetricsExporter> {
   const { Counter, Gauge, Registry } = (await import('prom-client')).default
   const registry: Registry = new Registry()
   const registers = [registry]
-  const stats = () => core.registry.stats()
+  const stats = () => svc.registry.stats()
 
   new Gauge({
     name: 'burrow_uptime_seconds',
     help: 'Seconds since the gateway was created.',
     registers,
     collect() {
-      this.set((Date.now() - core.startedAt) / 1000)
+      this.set((Date.now() - svc.startedAt) / 1000)
     },
   })
   new Gauge({
@@ -31,7 +31,7 @@ export async function createMetrics(core: GatewayCore): Promise<MetricsExporter>
     help: '1 while the gateway drains for shutdown, else 0.',
     registers,
     collect() {
-      this.set(core.isDraining() ? 1 : 0)
+      this.set(svc.isDraining() ? 1 : 0)
     },
   })
   new Gauge({
@@ -39,7 +39,7 @@ export async function createMetrics(core: GatewayCore): Promise<MetricsExporter>
     help: 'Consumer requests being proxied or queued right now.',
     registers,
     collect() {
-      this.set(core.inflight.count)
+      this.set(svc.inflight.count)
     },
   })
   new Gauge({
@@ -73,7 +73,7 @@ export async function createMetrics(core: GatewayCore): Promise<MetricsExporter>
     registers,
     collect() {
       this.reset()
-      this.inc(core.registry.traffic.total.requests)
+      this.inc(svc.registry.traffic.total.requests)
     },
   })
   new Counter({
@@ -82,7 +82,7 @@ export async function createMetrics(core: GatewayCore): Promise<MetricsExporter>
     labelNames: ['direction'] as const,
     registers,
     collect() {
-      const t = core.registry.traffic.total
+      const t = svc.registry.traffic.total
       this.reset()
       this.inc({ direction: 'in' }, t.bytesIn)
       this.inc({ direction: 'out' }, t.bytesOut)
@@ -95,7 +95,7 @@ export async function createMetrics(core: GatewayCore): Promise<MetricsExporter>
     registers,
     collect() {
       this.reset()
-      for (const [reason, n] of core.registry.closedTotals()) this.inc({ reason }, n)
+      for (const [reason, n] of svc.registry.closedTotals()) this.inc({ reason }, n)
     },
   })
   return { contentType: registry.contentType, render: () => registry.metrics() }

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono'
-import type { GatewayCore } from './core.ts'
+import { HOST_VALUE } from '../config/index.ts'
+import type { GatewayServices } from './services.ts'
 import { errorResponse, type ErrorCode } from './errors.ts'
 
 /**
@@ -42,9 +43,6 @@ const METHODS = new Set(
   ('DELETE GET HEAD POST PUT CONNECT OPTIONS TRACE COPY LOCK MKCOL MOVE PROPFIND PROPPATCH SEARCH UNLOCK BIND REBIND ' +
     'UNBIND ACL REPORT MKACTIVITY CHECKOUT MERGE M-SEARCH NOTIFY SUBSCRIBE UNSUBSCRIBE PATCH PURGE MKCALENDAR LINK UNLINK SOURCE QUERY').split(' '),
 )
-// RFC 9110 §7.2 / RFC 3986 §3.2.2: Host is uri-host [":" port], no userinfo, no path. Reg-names
-// are limited to the characters hostnames use (underscore included, for internal names).
-const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::\d{1,5})?$/
 // A dot segment, literal or percent-encoded (WHATWG URL treats %2e as a dot), or a backslash,
 // which URL parsers turn into a slash: either makes the raw target and its normalized form differ.
 const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i
@@ -66,7 +64,7 @@ export function checkRequest(req: GuardInput): Refusal | undefined {
   // The pattern alone lets through what URL parsers refuse (`127.0.027.0.027…` reads as a broken
   // IPv4 address), and a URL is built from Host later (the upstream WebSocket's).
   const hostAsUrl = host === null ? undefined : normalizedHost(host)
-  if (host !== null && (!HOST.test(host) || hostAsUrl === undefined)) return bad('the Host header must be one host name or address, with an optional port')
+  if (host !== null && (!HOST_VALUE.test(host) || hostAsUrl === undefined)) return bad('the Host header must be one host name or address, with an optional port')
 
   const schemeEnd = req.url.indexOf('://') + 3
   const pathStart = req.url.indexOf('/', schemeEnd)
@@ -161,16 +159,14 @@ const originOf = remembered((origin: string): { protocol: string; host: string }
 })
 
 /** The guard as the gateway's first middleware. A refusal closes the connection: its framing is in doubt. */
-export function requestGuard(core: GatewayCore): MiddlewareHandler {
-  // The runtime adapter loads with the first request; from then on this is a plain call.
-  let rawTargetOf: ((c: Context) => string | undefined) | undefined
+export function requestGuard(svc: GatewayServices): MiddlewareHandler {
+  const rawTargetOf = svc.runtime.rawTarget ?? noRawTarget
   return async (c, next) => {
-    rawTargetOf ??= (await core.resources()).runtime.rawTarget ?? noRawTarget
     const raw = c.req.raw
     const refusal = checkRequest({ method: raw.method, url: raw.url, headers: raw.headers, rawTarget: rawTargetOf(c) })
     if (refusal === undefined) return next()
     // Debug, not info: a flood of malformed requests must not become a flood of log lines.
-    core.log.debug('request_refused', { code: refusal.code, reason: refusal.message })
+    svc.log.debug('request_refused', { code: refusal.code, reason: refusal.message })
     return errorResponse(refusal.code, refusal.message, { connection: 'close' })
   }
 }

@@ -1,5 +1,5 @@
 import { listenSshTcp, type SshTcpListener } from '../transport/ssh-tcp-listener.ts'
-import type { GatewayCore } from './core.ts'
+import type { GatewayServices } from './services.ts'
 import { newLiveConn, type LiveConn } from './live-conn.ts'
 
 // How long a closing connection gets to flush its SSH disconnect before the socket is cut.
@@ -11,17 +11,17 @@ const CLOSE_FLUSH_MS = 250
  * refusals and keep-alive; only authentication differs (SSH keys or a token as the password,
  * instead of a bearer header), so a connection is tracked once SSH has authenticated it.
  */
-export async function listenSshPort(core: GatewayCore, port: number): Promise<SshTcpListener> {
-  const { ssh } = await core.resources()
-  const { log, registry } = core
+export async function listenSshPort(svc: GatewayServices, port: number): Promise<SshTcpListener> {
+  const { ssh } = await svc.opened()
+  const { log, registry } = svc
   return listenSshTcp({
-    host: core.config.host,
+    host: svc.config.host,
     port,
     log,
-    authTimeoutMs: core.config.sshHandshakeTimeout,
-    admit: (remoteAddress) => core.limits.agentIp(remoteAddress).ok,
+    authTimeoutMs: svc.config.sshHandshakeTimeout,
+    admit: (remoteAddress) => svc.limits.agentIp(remoteAddress).ok,
     onSocket({ socket, authenticated }) {
-      const id = core.nextConnId()
+      const id = svc.nextConnId()
       const remote = socket.remoteAddress
       let live: LiveConn | undefined
       socket.on('data', () => {

@@ -14,8 +14,10 @@ import {
   type Closed,
   type Conn,
   type Limits,
+  type PoolError,
   type PoolState,
 } from '../pool/index.ts'
+import { retiredNotice } from '../transport/close-codes.ts'
 import type { ForwardSpec } from '../transport/ssh-server.ts'
 import type { LiveConn } from './live-conn.ts'
 import { Traffic } from './traffic.ts'
@@ -91,23 +93,15 @@ export class TunnelRegistry {
   }
 
   /** `tcpip-forward` arrived: admit the connection into the user's pool, or say why not. */
-  register(id: string, client: Connection, spec: ForwardSpec): { ok: true } | { ok: false; reason: string; wsCode: number } {
+  register(id: string, client: Connection, spec: ForwardSpec): { ok: true } | { ok: false; refusal: PoolError | { code: 'unknown_connection' } } {
     const conn = this.#live.get(id)
-    if (conn === undefined) return { ok: false, reason: 'unknown connection', wsCode: 1011 }
+    if (conn === undefined) return { ok: false, refusal: { code: 'unknown_connection' } }
     if (conn.forward !== undefined) {
       // A second forward on the same connection maps to the same tunnel (see README).
       return { ok: true }
     }
     const result = admit(this.#state, { id, user: conn.user, agentId: conn.agentId }, this.#now(), this.#opts.limits)
-    if (!result.ok) {
-      const reason =
-        result.error.code === 'user_connection_limit'
-          ? `user connection limit (${result.error.max})`
-          : result.error.code === 'draining'
-            ? 'server shutting down'
-            : 'duplicate connection'
-      return { ok: false, reason, wsCode: result.error.code === 'draining' ? 1001 : 1008 }
-    }
+    if (!result.ok) return { ok: false, refusal: result.error }
     this.#state = result.state
     conn.client = client
     conn.forward = spec
@@ -215,9 +209,9 @@ export class TunnelRegistry {
     const conn = this.#live.get(c.id)
     this.#count(c.reason)
     this.#opts.log.info('connection_retired', { conn: c.id, user: c.user, agent: conn?.agentId, reason: c.reason })
-    const text = c.reason === 'replaced' ? 'replaced by a newer connection of the same agent' : c.reason === 'stale' ? 'no sign of life (stale)' : 'idle surplus connection'
+    const notice = retiredNotice(c.reason)
     // A stale peer will not answer a close handshake: cut the socket right after the disconnect.
-    conn?.close(text, 1000, { peerGone: c.reason === 'stale' })
+    conn?.close(notice.reason, notice.code, { peerGone: c.reason === 'stale' })
     this.#live.delete(c.id)
   }
 
@@ -227,10 +221,11 @@ export class TunnelRegistry {
     if (conn === undefined) return undefined
     this.#count('admin')
     this.#opts.log.info('connection_kicked', { conn: id, user: conn.user, agent: conn.agentId })
-    conn.close('closed by admin', 1000)
+    const notice = retiredNotice('admin')
+    conn.close(notice.reason, notice.code)
     // It leaves the pool now: no new request is sent to a connection that is going away.
     this.#state = remove(this.#state, id)
-    return { id, user: conn.user, reason: 'closed by admin' }
+    return { id, user: conn.user, reason: notice.reason }
   }
 
   #count(reason: ClosedReason): void {

@@ -1,10 +1,13 @@
 import type { Hono } from 'hono'
-import { getConnInfo } from 'hono/deno'
 import { WSContext } from 'hono/ws'
-import { clientAddressVia } from './client-address.ts'
 import { onSignalAborted } from './consumer-gone.ts'
 import { webResponse } from './web-response.ts'
-import type { RuntimeAdapter, ServeHandle, ServeOptions } from './types.ts'
+import type { AdapterOptions, RuntimeAdapter, ServeHandle, ServeOptions } from './types.ts'
+
+/** Deno.serve's second handler argument, which Hono hands routes as `c.env`. */
+interface DenoServeInfo {
+  readonly remoteAddr?: { readonly hostname?: string; readonly port?: number }
+}
 
 interface DenoWebSocket extends EventTarget {
   binaryType: string
@@ -28,8 +31,12 @@ declare const Deno: {
   ): { finished: Promise<void>; shutdown(): Promise<void>; addr: { port: number; hostname: string } }
 }
 
-/** The Deno adapter: Deno.serve with Hono's WebSocket helper. */
-export function createDenoAdapter(): RuntimeAdapter {
+/**
+ * The Deno adapter: Deno.serve and Deno.upgradeWebSocket. Importing it touches no Deno global
+ * (Hono's `hono/deno` does), so it loads on any runtime. Deno cannot be told a WebSocket message
+ * limit; the tunnel route checks each message against the frame limit itself.
+ */
+export function createDenoAdapter(_options: AdapterOptions): RuntimeAdapter {
   return {
     name: 'deno',
     async upgradeWebSocket(c, events, options = {}) {
@@ -57,8 +64,11 @@ export function createDenoAdapter(): RuntimeAdapter {
       socket.onerror = (evt) => events.onError?.(evt, ctx)
       return response
     },
-    glue: {},
-    clientAddress: clientAddressVia(getConnInfo),
+    glue: { websocket: undefined, injectWebSocket: () => {} },
+    clientAddress(c) {
+      const remote = (c.env as DenoServeInfo | undefined)?.remoteAddr
+      return { address: remote?.hostname, port: remote?.port }
+    },
     respond: (_c, r) => webResponse(r),
     onConsumerGone: (c, onGone) => onSignalAborted(c.req.raw, onGone),
     bufferedAmount(raw) {

@@ -1,22 +1,22 @@
-import type { Hono } from 'hono'
-import { detectRuntime } from './detect.ts'
-import type { RuntimeAdapter, RuntimeName } from './types.ts'
+import { createBunAdapter } from './bun.ts'
+import { createDenoAdapter } from './deno.ts'
+import { createNodeAdapter } from './node.ts'
+import type { AdapterOptions, RuntimeAdapter, RuntimeName } from './types.ts'
 
-export type { RuntimeAdapter, RuntimeName, ServeHandle, ServeOptions, TunnelWSEvents, RuntimeGlue } from './types.ts'
+export type { AdapterOptions, RelayedResponse, RuntimeAdapter, RuntimeGlue, RuntimeName, ServeHandle, ServeOptions, TunnelWSEvents, UpgradeOptions } from './types.ts'
 export { detectRuntime } from './detect.ts'
 
 /**
- * Load the adapter of the running runtime only: `hono/bun` and `hono/deno` read their global at
- * import time and break elsewhere, hence the dynamic import.
- * `rootApp` is the app that receives upgrade requests (Node needs it; others ignore it).
+ * The adapter of runtime `name`, built at once: no adapter touches its runtime's globals before it
+ * serves or upgrades, so all three load anywhere (a test fakes the globals to try each).
  */
-export async function loadRuntime(rootApp: () => Hono<any, any, any>, name: RuntimeName = detectRuntime()): Promise<RuntimeAdapter> {
+export function createRuntimeAdapter(name: RuntimeName, options: AdapterOptions): RuntimeAdapter {
   switch (name) {
     case 'bun':
-      return (await import('./bun.ts')).createBunAdapter()
+      return createBunAdapter(options)
     case 'deno':
-      return (await import('./deno.ts')).createDenoAdapter()
+      return createDenoAdapter(options)
     case 'node':
-      return (await import('./node.ts')).createNodeAdapter(rootApp)
+      return createNodeAdapter(options)
   }
 }

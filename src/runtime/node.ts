@@ -2,29 +2,30 @@ import { Readable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http'
 import { serve } from '@hono/node-server'
-import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Hono } from 'hono'
-import { MAX_FRAME_BYTES } from '../transport/frame-limit.ts'
-import { clientAddressVia } from './client-address.ts'
 import { onSignalAborted } from './consumer-gone.ts'
 import { respondOnNode, type NodeBindings } from './node-respond.ts'
 import { webResponse } from './web-response.ts'
 import { nodeWebSockets } from './node-websocket.ts'
-import type { RuntimeAdapter, ServeHandle, ServeOptions } from './types.ts'
+import type { AdapterOptions, RuntimeAdapter, ServeHandle, ServeOptions } from './types.ts'
 
 /**
  * The Node adapter: @hono/node-server, and WebSocket upgrades routed through `rootApp()` (the app
  * that receives every request: an embedding host's, which mounts Burrow), resolved at the first
  * upgrade, so a host may create its app after the gateway.
  */
-export function createNodeAdapter(rootApp: () => Hono<any, any, any>): RuntimeAdapter {
-  // `ws` would read messages of up to 100 MiB; tunnels take 16 MiB (frame-limit.ts).
-  const sockets = nodeWebSockets(rootApp, MAX_FRAME_BYTES)
+export function createNodeAdapter(options: AdapterOptions): RuntimeAdapter {
+  // `ws` would read messages of up to 100 MiB unless told.
+  const sockets = nodeWebSockets(options.rootApp, options.maxFrameBytes)
   return {
     name: 'node',
     upgradeWebSocket: async (c, events, options) => sockets.upgrade((c.env as NodeBindings | undefined)?.incoming, events, options),
-    glue: { injectWebSocket: (server) => sockets.inject(server as Server) },
-    clientAddress: clientAddressVia(getConnInfo),
+    glue: { websocket: undefined, injectWebSocket: (server) => sockets.inject(server as Server) },
+    clientAddress(c) {
+      // What @hono/node-server's getConnInfo reads, without its throw when embedded elsewhere.
+      const socket = (c.env as NodeBindings | undefined)?.incoming?.socket
+      return { address: socket?.remoteAddress, port: socket?.remotePort }
+    },
     respond(c, r) {
       // Served by @hono/node-server: write it ourselves. Through `app.request()` (no server): a Response.
       const outgoing = (c.env as NodeBindings | undefined)?.outgoing

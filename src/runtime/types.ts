@@ -104,8 +104,22 @@ export interface RuntimeAdapter {
 }
 
 export interface RuntimeGlue {
-  /** Bun: pass as `websocket` to `Bun.serve` next to `fetch`. */
-  readonly websocket?: unknown
-  /** Node: call with the `http.Server` @hono/node-server returned. */
-  readonly injectWebSocket?: (server: unknown) => void
+  /** Bun: pass as `websocket` to `Bun.serve` next to `fetch`. Undefined elsewhere. */
+  readonly websocket: unknown
+  /**
+   * Node: call with the `http.Server` @hono/node-server returned; it routes WebSocket upgrades
+   * through the root app. Does nothing on Bun and Deno, whose servers hand upgrades to `fetch`.
+   */
+  readonly injectWebSocket: (server: unknown) => void
+}
+
+/** What every adapter is built with. */
+export interface AdapterOptions {
+  /**
+   * The app that receives every request: the gateway's own, or an embedding host's that mounts
+   * it. Node routes WebSocket upgrades through it; read at the first upgrade.
+   */
+  readonly rootApp: () => Hono<any, any, any>
+  /** The largest WebSocket message accepted, in bytes (the tunnel's frame limit). */
+  readonly maxFrameBytes: number
 }

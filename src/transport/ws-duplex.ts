@@ -1,4 +1,5 @@
 import { Duplex } from 'node:stream'
+import { WS_CLOSE } from './close-codes.ts'
 
 /** The few things the duplex needs of a WebSocket, whichever side and runtime holds it. */
 export interface FrameSocket {
@@ -81,7 +82,7 @@ export class WsDuplex extends Duplex {
   #out: Buffer[] = []
   #outBytes = 0
   #flushScheduled = false
-  #closeCode = 1000
+  #closeCode: number = WS_CLOSE.normal
   #closeReason = ''
   #closed = false
 
@@ -202,7 +203,7 @@ export class WsDuplex extends Duplex {
       const queued = this.writableLength + this.#socket.bufferedAmount()
       if (queued > this.#maxQueued) {
         this.#onPeerNotReading?.(queued)
-        this.setCloseReason(1008, `the peer is not reading: ${Math.round(queued / 1048576)} MiB unread`)
+        this.setCloseReason(WS_CLOSE.policy, `the peer is not reading: ${Math.round(queued / 1048576)} MiB unread`)
         return void this.destroy()
       }
       this.#poll()

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { Hono } from 'hono'
 import { createAgent } from '../../src/agent/agent.ts'
-import { createGateway } from '../../src/gateway/create-gateway.ts'
+import { createGateway } from '../../src/index.ts'
 import { silentLogger } from '../../src/log/logger.ts'
 import { startOrigin, stopAll, tempDir, TEST_SECRET } from '../support/processes.ts'
 import { tokenFor } from '../support/tokens.ts'
@@ -27,8 +27,8 @@ describe('embedding: a host Hono app mounts Burrow under a prefix', () => {
     const host = new Hono()
     host.get('/', (c) => c.text('host app'))
     host.route('/burrow', gw.app)
-    const glue = await gw.glue()
-    const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: host.fetch, websocket: glue.websocket as never })
+    // `websocket` exists as soon as the gateway does (Hono's own `{ fetch, websocket }` shape).
+    const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: host.fetch, websocket: gw.websocket as never })
     try {
       const base = `http://127.0.0.1:${server.port}`
       expect(await (await fetch(`${base}/`)).text()).toBe('host app')

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { createGateway } from '../../src/gateway/create-gateway.ts'
+import { createGateway } from '../../src/index.ts'
 import { silentLogger } from '../../src/log/logger.ts'
 import { tempDir, TEST_ADMIN_TOKEN, TEST_SECRET } from '../support/processes.ts'
 

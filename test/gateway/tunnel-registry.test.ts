@@ -97,8 +97,8 @@ describe('TunnelRegistry (the shell around the pool)', () => {
       clock.now += 10
       expect(connect(id).register()).toEqual({ ok: true })
     }
-    expect(connect('c4', 'alice', 'agent-b').register()).toEqual({ ok: false, reason: 'user connection limit (3)', wsCode: 1008 })
-    expect(connect('c5', 'alice', null).register()).toEqual({ ok: false, reason: 'user connection limit (3)', wsCode: 1008 })
+    expect(connect('c4', 'alice', 'agent-b').register()).toEqual({ ok: false, refusal: { code: 'user_connection_limit', max: 3 } })
+    expect(connect('c5', 'alice', null).register()).toEqual({ ok: false, refusal: { code: 'user_connection_limit', max: 3 } })
     expect(connect('c6').register()).toEqual({ ok: true })
     expect(closes).toEqual([{ id: 'c1', reason: 'replaced by a newer connection of the same agent', wsCode: 1000, peerGone: false }])
     expect(registry.stats().users.map((u) => [u.user, u.connections])).toEqual([['alice', 3]])

@@ -1,52 +1,55 @@
 import { Hono } from 'hono'
 import { bearerOf } from '../../auth/tokens.ts'
 import { safeEqual } from '../auth.ts'
-import type { GatewayCore } from '../core.ts'
+import type { GatewayServices } from '../services.ts'
 import { errorResponse } from '../errors.ts'
 import type { LiveConn } from '../live-conn.ts'
 
 /** Whether the request carries the admin bearer token (compared in constant time). */
-export async function isAdmin(core: GatewayCore, authorization: string | undefined): Promise<boolean> {
-  const { data } = await core.resources()
+export async function isAdmin(svc: GatewayServices, authorization: string | undefined): Promise<boolean> {
+  const { data } = await svc.opened()
   const token = bearerOf(authorization)
   return token !== undefined && safeEqual(token, data.adminToken)
 }
 
 /** `/admin/*`: stats, connections, kick, cleanup — behind the admin bearer token. */
-export function adminRoutes(core: GatewayCore): Hono {
+export function adminRoutes(svc: GatewayServices): Hono {
   const app = new Hono()
   app.use('/admin/*', async (c, next) => {
-    if (!(await isAdmin(core, c.req.header('authorization')))) return errorResponse('unauthorized', 'the admin token is required')
+    if (!(await isAdmin(svc, c.req.header('authorization')))) return errorResponse('unauthorized', 'the admin token is required')
     await next()
   })
-  app.get('/admin/stats', (c) => c.json(statsView(core)))
-  app.get('/admin/connections', (c) => c.json({ connections: core.registry.list().map((conn) => connectionView(core, conn)) }))
+  app.get('/admin/stats', (c) => c.json(statsView(svc)))
+  app.get('/admin/connections', (c) => c.json({ connections: svc.registry.list().map((conn) => connectionView(svc, conn)) }))
   app.delete('/admin/connections/:id', (c) => {
-    const closed = core.registry.kick(c.req.param('id'))
-    if (closed === undefined) return errorResponse('bad_request', `no connection ${c.req.param('id')}`)
+    const closed = svc.registry.kick(c.req.param('id'))
+    if (closed === undefined) return errorResponse('not_found', `no connection ${c.req.param('id').slice(0, 80)}`)
     return c.json({ closed })
   })
   app.post('/admin/cleanup', (c) => {
-    const closed = core.registry.sweepNow()
-    if (closed.length > 0) core.log.info('sweep', { closed: closed.length, trigger: 'admin' })
+    const closed = svc.registry.sweepNow()
+    if (closed.length > 0) svc.log.info('sweep', { closed: closed.length, trigger: 'admin' })
     return c.json({ closed: closed.map(({ id, user, reason }) => ({ id, user, reason })) })
   })
   return app
 }
 
+/** The figures of `GET /admin/stats`, also `Gateway.stats()`. */
+export type GatewayStats = ReturnType<typeof statsView>
+
 /**
  * `GET /admin/stats`. `totals` sums everything; `pool.users` has one line per user with a
  * connection. Bytes: `bytesIn` came back from tunnels, `bytesOut` went into them.
  */
-export function statsView(core: GatewayCore) {
+export function statsView(svc: GatewayServices) {
   const now = Date.now()
-  const pool = core.registry.stats()
-  const traffic = core.registry.traffic.total
+  const pool = svc.registry.stats()
+  const traffic = svc.registry.traffic.total
   return {
-    uptime: Math.round((now - core.startedAt) / 1000),
-    startedAt: new Date(core.startedAt).toISOString(),
-    draining: core.isDraining(),
-    inflight: core.inflight.count,
+    uptime: Math.round((now - svc.startedAt) / 1000),
+    startedAt: new Date(svc.startedAt).toISOString(),
+    draining: svc.isDraining(),
+    inflight: svc.inflight.count,
     totals: {
       users: pool.users.length,
       connections: pool.connections,
@@ -62,10 +65,10 @@ export function statsView(core: GatewayCore) {
 }
 
 /** One entry of `GET /admin/connections`. */
-function connectionView(core: GatewayCore, conn: LiveConn) {
-  const entry = core.registry.poolEntry(conn.id)
+function connectionView(svc: GatewayServices, conn: LiveConn) {
+  const entry = svc.registry.poolEntry(conn.id)
   const state =
-    conn.closing !== undefined ? 'closing' : conn.forward === undefined ? 'connecting' : entry?.state === 'draining' || core.isDraining() ? 'draining' : 'ready'
+    conn.closing !== undefined ? 'closing' : conn.forward === undefined ? 'connecting' : entry?.state === 'draining' || svc.isDraining() ? 'draining' : 'ready'
   return {
     id: conn.id,
     user: conn.user,

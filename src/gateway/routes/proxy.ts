@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono'
+import { TUNNEL_NAME } from '../../config/index.ts'
 import { requestHeadersForUpstream } from '../../proxy/headers.ts'
 import { ChannelPool } from '../../proxy/channel-pool.ts'
 import { exchange } from '../../proxy/exchange.ts'
@@ -10,7 +11,7 @@ import { authorizeConsumer, type ConsumerRoute } from '../consumer-access.ts'
 import type { HeaderEdit } from '../consumer-credentials.ts'
 import { fixResponseFields } from '../response-fixups.ts'
 import { tunnelPrefix, mountPrefixOf } from '../tunnel-prefix.ts'
-import type { GatewayCore } from '../core.ts'
+import type { GatewayServices } from '../services.ts'
 import type { Lease } from '../tunnel-registry.ts'
 import { errorResponse } from '../errors.ts'
 import { retryAfterSeconds, type RateVerdict } from '../rate-limits.ts'
@@ -24,47 +25,40 @@ function channelPoolOf(conn: object): ChannelPool {
   return pool
 }
 
-/** Tunnel names: DNS labels (they also appear as `<tunnel>.<base domain>`). */
-export const TUNNEL_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 const RETRY_AFTER_S = '1'
 
 /**
  * Proxy one consumer request to `tunnel`'s agent. `upstreamPath` is the origin-form target the
  * local service sees (prefix stripped, query kept); `route` says how the request got here.
  */
-export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: string, upstreamPath: string, route: ConsumerRoute): Promise<Response> {
-  if (core.isDraining()) return errorResponse('draining', 'the gateway is shutting down', { connection: 'close' })
+export async function proxyToTunnel(svc: GatewayServices, c: Context, tunnel: string, upstreamPath: string, route: ConsumerRoute): Promise<Response> {
+  if (svc.isDraining()) return errorResponse('draining', 'the gateway is shutting down', { connection: 'close' })
   if (!TUNNEL_NAME.test(tunnel)) return errorResponse('tunnel_not_found', `no tunnel named ${JSON.stringify(tunnel.slice(0, 80))}`)
-  const { runtime, verify } = await core.resources()
-  const registry = core.registry
+  const runtime = svc.runtime
+  const { verify } = await svc.opened()
+  const registry = svc.registry
   const remote = runtime.clientAddress(c)
   // Per client IP before the token is even looked at: a flood costs no signature checks.
-  const byIp = core.limits.consumerIp(remote.address)
+  const byIp = svc.limits.consumerIp(remote.address)
   if (!byIp.ok) return rateLimited(byIp, 'too many requests from your address')
   const access = await authorizeConsumer(c, {
     verify,
     tunnel,
     isPublic: registry.tunnelOf(tunnel).isPublic,
     route,
-    pathRoutingLogin: core.config.pathRoutingLogin,
+    pathRoutingLogin: svc.config.pathRoutingLogin,
     now: Date.now(),
   })
   if (!access.ok) return access.response
   // Per tunnel owner once the request is authorized, so strangers cannot spend the owner's budget
   // (except on a public tunnel, where anyone may, and the budget protects the owner's machine).
-  const byUser = core.limits.consumerUser(tunnel)
+  const byUser = svc.limits.consumerUser(tunnel)
   if (!byUser.ok) return rateLimited(byUser, `too many requests to tunnel ${tunnel}`)
   const wantsWebSocket = c.req.header('upgrade')?.toLowerCase() === 'websocket'
   const badHandshake = wantsWebSocket ? checkWebSocketUpgrade(c.req.method, c.req.raw.headers) : undefined
   if (badHandshake !== undefined) return errorResponse('bad_request', `Cannot open a WebSocket: ${badHandshake}`)
 
-  core.inflight.count++
-  let counted = true
-  const done = () => {
-    if (!counted) return
-    counted = false
-    if (--core.inflight.count === 0) core.inflight.onIdle?.()
-  }
+  const done = svc.inflight.begin()
   let lease: Lease | undefined
   try {
     const acquired = await registry.acquire(tunnel, () => c.req.raw.signal)
@@ -95,7 +89,7 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
       ? undefined
       : { prefix: route.routing === 'path' ? tunnelPrefix(route.mount, tunnel) : '/', publicOrigin: `${proto}://${consumerHost}`, upstreamHost: hostForService }
     if (wantsWebSocket) {
-      const upstream = await connectUpstreamWebSocket(open, { path: upstreamPath, headers, host: hostForService ?? 'localhost' }, core.config.upstreamHeadTimeout)
+      const upstream = await connectUpstreamWebSocket(open, { path: upstreamPath, headers, host: hostForService ?? 'localhost' }, svc.config.upstreamHeadTimeout)
       const finished = () => {
         held.release()
         done()
@@ -132,7 +126,7 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
       open,
       { method: c.req.method, path: upstreamPath, headers, body: body.stream },
       {
-        timeouts: { head: core.config.upstreamHeadTimeout, idle: core.config.upstreamIdleTimeout },
+        timeouts: { head: svc.config.upstreamHeadTimeout, idle: svc.config.upstreamIdleTimeout },
         // The consumer leaving, or the agent connection dying, ends the exchange at once: the
         // local service sees its connection close (an LLM stops generating for nobody).
         onCancel: (cancel) => {
@@ -153,7 +147,7 @@ export async function proxyToTunnel(core: GatewayCore, c: Context, tunnel: strin
       },
     )
     if (!result.ok) {
-      core.log.warn('upstream_error', { conn: conn.id, user: tunnel, code: result.code, message: result.message })
+      svc.log.warn('upstream_error', { conn: conn.id, user: tunnel, code: result.code, message: result.message })
       return errorResponse(result.code, result.message)
     }
     fixResponseFields(result.response.headers, location)
@@ -204,8 +198,20 @@ function rateLimited(verdict: Extract<RateVerdict, { ok: false }>, what: string)
 }
 
 /** `ANY /t/:tunnel/*`: path-based routing. */
-export function proxyRoutes(core: GatewayCore): Hono {
+export function proxyRoutes(svc: GatewayServices): Hono {
   const app = new Hono()
+  // Host routing first: `<tunnel>.<base domain>` reaches the tunnel with every path untouched,
+  // /healthz and /t/… included (they belong to the tunnel's own site there).
+  const base = svc.config.baseDomain
+  if (base !== undefined) {
+    const suffix = '.' + base
+    app.use('*', async (c, next) => {
+      const host = (c.req.header('host') ?? '').toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '')
+      if (!host.endsWith(suffix)) return next()
+      const url = new URL(c.req.url)
+      return proxyToTunnel(svc, c, host.slice(0, -suffix.length), url.pathname + url.search, { routing: 'host' })
+    })
+  }
   // Segment index of `:tunnel` per matched route (the mount prefix is part of it): routes are few.
   const tunnelSegment = new Map<string, number>()
   const handler = (c: Context) => {
@@ -221,7 +227,7 @@ export function proxyRoutes(core: GatewayCore): Hono {
     let cut = 0
     for (let i = 0; i <= at && cut >= 0; i++) cut = path.indexOf('/', cut + (i === 0 ? 0 : 1))
     const rest = cut < 0 ? '/' : path.slice(cut)
-    return proxyToTunnel(core, c, tunnel, rest + url.search, { routing: 'path', mount: mountPrefixOf(route) })
+    return proxyToTunnel(svc, c, tunnel, rest + url.search, { routing: 'path', mount: mountPrefixOf(route) })
   }
   app.all('/t/:tunnel', handler)
   app.all('/t/:tunnel/*', handler)

@@ -1,30 +1,30 @@
 import { Hono } from 'hono'
 import type { TunnelWSEvents } from '../../runtime/index.ts'
+import { WS_CLOSE } from '../../transport/close-codes.ts'
 import { closeReason, MAX_FRAME_BYTES } from '../../transport/frame-limit.ts'
 import { WsDuplex } from '../../transport/ws-duplex.ts'
 import { authenticate } from '../auth.ts'
-import type { GatewayCore } from '../core.ts'
+import type { GatewayServices } from '../services.ts'
 import { errorResponse } from '../errors.ts'
 import { newLiveConn, type LiveConn } from '../live-conn.ts'
 import { retryAfterSeconds } from '../rate-limits.ts'
 import { checkWebSocketUpgrade } from '../websocket-handshake.ts'
-import { TUNNEL_NAME } from './proxy.ts'
+import { HOST_VALUE, TUNNEL_NAME } from '../../config/index.ts'
 
 const AGENT_ID = /^[A-Za-z0-9_.-]{1,64}$/
-// RFC 9110 §7.2: uri-host [":" port].
-const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::\d{1,5})?$/
 // How long a closing connection gets to flush its SSH disconnect before the socket is cut.
 const CLOSE_FLUSH_MS = 250
 
 /** `GET /tunnel`: authenticate the agent's bearer token, then carry SSH over binary WebSocket frames. */
-export function tunnelRoute(core: GatewayCore): Hono {
+export function tunnelRoute(svc: GatewayServices): Hono {
   const app = new Hono()
   app.get('/tunnel', async (c) => {
-    if (core.isDraining()) return errorResponse('draining', 'the gateway is shutting down; reconnect to another instance', { connection: 'close' })
-    const { runtime, ssh, verify } = await core.resources()
+    if (svc.isDraining()) return errorResponse('draining', 'the gateway is shutting down; reconnect to another instance', { connection: 'close' })
+    const runtime = svc.runtime
+    const { ssh, verify } = await svc.opened()
     const remote = runtime.clientAddress(c)
     // Attempts per IP, counted before the token is checked: guessing and reconnect storms both pay.
-    const attempt = core.limits.agentIp(remote.address)
+    const attempt = svc.limits.agentIp(remote.address)
     if (!attempt.ok) {
       const seconds = retryAfterSeconds(attempt.retryAfterMs)
       return errorResponse('rate_limited', `Cannot open a tunnel: too many connection attempts from your address; retry in ${seconds} s`, { 'retry-after': seconds })
@@ -48,7 +48,7 @@ export function tunnelRoute(core: GatewayCore): Hono {
     if (hostHeader !== undefined && hostHeader !== 'preserve' && !HOST_VALUE.test(hostHeader)) {
       return errorResponse('bad_request', 'Cannot open a tunnel: Burrow-Host-Header must be "preserve" or HOST[:PORT]')
     }
-    const id = core.nextConnId()
+    const id = svc.nextConnId()
     const user = authn.user
     let duplex: WsDuplex | undefined
     let live: LiveConn | undefined
@@ -59,7 +59,7 @@ export function tunnelRoute(core: GatewayCore): Hono {
     }
     const receive = (bytes: ArrayBuffer | ArrayBufferView) => {
       // Bun and Node refuse these while reading; Deno reads up to 64 MiB first (frame-limit.ts).
-      if (bytes.byteLength > MAX_FRAME_BYTES) return refuse(1009, `frame larger than ${MAX_FRAME_BYTES} bytes`)
+      if (bytes.byteLength > MAX_FRAME_BYTES) return refuse(WS_CLOSE.tooBig, `frame larger than ${MAX_FRAME_BYTES} bytes`)
       if (live !== undefined) live.lastByteAt = Date.now()
       duplex?.receive(bytes)
     }
@@ -76,13 +76,13 @@ export function tunnelRoute(core: GatewayCore): Hono {
           {
             remoteAddress: remote.address,
             remotePort: remote.port,
-            onPeerNotReading: (unread) => core.log.warn('agent_not_reading', { conn: id, user, remote: remote.address, unreadMiB: Math.round(unread / 1048576) }),
+            onPeerNotReading: (unread) => svc.log.warn('agent_not_reading', { conn: id, user, remote: remote.address, unreadMiB: Math.round(unread / 1048576) }),
           },
         )
         const d = duplex
         live = newLiveConn(
           { id, user, agentId, isPublic, transport: 'websocket', remoteAddress: remote.address, hostHeader },
-          (reason, wsCode = 1000, options = {}) => {
+          (reason, wsCode = WS_CLOSE.normal, options = {}) => {
             d.setCloseReason(wsCode, reason)
             // SSH DISCONNECT carrying `reason` first (ssh2 ends the socket after it, and the duplex
             // sends the close frame with `reason` too: Burrow's agent reads that one, OpenSSH over
@@ -97,40 +97,40 @@ export function tunnelRoute(core: GatewayCore): Hono {
             setTimeout(() => d.destroy(), CLOSE_FLUSH_MS)
           },
         )
-        core.registry.track(live)
-        core.log.info('agent_connected', { conn: id, user, agent: agentId, remote: remote.address, transport: 'websocket' })
+        svc.registry.track(live)
+        svc.log.info('agent_connected', { conn: id, user, agent: agentId, remote: remote.address, transport: 'websocket' })
         // Until the peer proves it speaks SSH, a close means it did not. Every way SSH can end the
         // socket then leaves a reason in the close frame, which the agent (or ws-stdio) prints.
-        d.setCloseReason(1008, 'not an SSH client: expected an SSH-2.0 identification')
-        const timeoutMs = core.config.sshHandshakeTimeout
+        d.setCloseReason(WS_CLOSE.policy, 'not an SSH client: expected an SSH-2.0 identification')
+        const timeoutMs = svc.config.sshHandshakeTimeout
         // The token authenticated the WebSocket, but a peer that stalls in the handshake would
         // hold it forever (SSH keep-alives start only after authentication).
         handshakeTimer = setTimeout(() => {
-          core.log.info('ssh_handshake_timeout', { conn: id, user, remote: remote.address, ms: timeoutMs })
-          live?.close(`SSH handshake not completed within ${timeoutMs} ms`, 1008)
+          svc.log.info('ssh_handshake_timeout', { conn: id, user, remote: remote.address, ms: timeoutMs })
+          live?.close(`SSH handshake not completed within ${timeoutMs} ms`, WS_CLOSE.policy)
         }, timeoutMs)
         ssh.inject(d, { connId: id, user }, {
-          onHeader: () => d.setCloseReason(1000, ''),
+          onHeader: () => d.setCloseReason(WS_CLOSE.normal, ''),
           onReady: () => clearTimeout(handshakeTimer),
           onError: (message, level) => {
             if (live?.closing !== undefined) return
-            if (level === 'client-timeout') d.setCloseReason(1001, 'no answer to SSH keep-alives')
-            else d.setCloseReason(1008, closeReason(`SSH protocol error: ${message}`))
+            if (level === 'client-timeout') d.setCloseReason(WS_CLOSE.goingAway, 'no answer to SSH keep-alives')
+            else d.setCloseReason(WS_CLOSE.policy, closeReason(`SSH protocol error: ${message}`))
           },
         })
       },
       onMessage(evt) {
         const payload = evt.data
-        if (typeof payload === 'string') return refuse(1003, 'text frames are not SSH')
+        if (typeof payload === 'string') return refuse(WS_CLOSE.unsupportedData, 'text frames are not SSH')
         if (payload instanceof ArrayBuffer || ArrayBuffer.isView(payload)) receive(payload)
-        else refuse(1003, 'unsupported frame type')
+        else refuse(WS_CLOSE.unsupportedData, 'unsupported frame type')
       },
       onBinary: (bytes) => receive(bytes),
       onClose() {
         clearTimeout(handshakeTimer)
         duplex?.remoteClosed()
-        core.registry.closed(id)
-        core.log.info('agent_disconnected', { conn: id, user })
+        svc.registry.closed(id)
+        svc.log.info('agent_disconnected', { conn: id, user })
       },
       onError() {
         duplex?.destroy()
