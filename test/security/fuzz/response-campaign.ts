@@ -1,0 +1,86 @@
+/**
+ * The response-direction fuzz campaign: `count` cases (response-plan.ts) in batches, each case a
+ * consumer request through the gateway and a Bun agent to the fuzz-origin, judged by
+ * response-oracle.ts; a monitor alongside checks every second that the gateway is alive and that
+ * /healthz and bob's tunnel answer; after each batch, response-stage.ts's checks.
+ */
+import { alive, rssOf } from '../support/harness.ts'
+import { probeOnce, type CampaignReport } from './campaign.ts'
+import { consumerExchange, readReply } from './consumer-reply.ts'
+import { judge, type Verdict } from './response-oracle.ts'
+import { planFor, type ResponsePlan } from './response-plan.ts'
+import { checkBatch, type ResponseStage } from './response-stage.ts'
+
+export interface ResponseCampaignOptions {
+  readonly count: number
+  readonly seed: number
+  readonly concurrency: number
+  /** Cases between two rounds of checkBatch. */
+  readonly batch: number
+}
+
+/** A consumer waits at most this long for a case (the longest legitimate one takes about 2 s). */
+const CASE_CAP_MS = 5000
+const PROBE_EVERY_MS = 1000
+/** Failures kept in the report (the count of the rest is added). */
+const KEEP_FAILURES = 30
+
+export async function fuzzResponses(rs: ResponseStage, opts: ResponseCampaignOptions): Promise<CampaignReport> {
+  const { stage } = rs
+  const pid = stage.gw.proc.child.pid!
+  const outcomes: Record<string, number> = {}
+  const failures: string[] = []
+  let dropped = 0
+  const report = (why: string) => (failures.length < KEEP_FAILURES ? failures.push(why) : dropped++)
+  let peak = rs.rssBefore
+  let probes = 0
+  let done = false
+  const started = Date.now()
+  const monitor = (async () => {
+    while (!done) {
+      await new Promise((r) => setTimeout(r, PROBE_EVERY_MS))
+      if (!alive(stage.gw.proc)) return void report(`${stage.runtime} response: the gateway exited (${stage.gw.proc.child.exitCode ?? stage.gw.proc.child.signalCode})`)
+      peak = Math.max(peak, rssOf(pid))
+      const probe = await probeOnce(stage)
+      probes++
+      if (probe !== 'ok') report(`${stage.runtime} response: ${probe} after ${Date.now() - started} ms`)
+    }
+  })()
+  for (let from = 0; from < opts.count && alive(stage.gw.proc); from += opts.batch) {
+    const to = Math.min(opts.count, from + opts.batch)
+    let next = from
+    await Promise.all(
+      Array.from({ length: opts.concurrency }, async () => {
+        while (next < to) {
+          const plan = planFor(opts.seed, next++)
+          const verdict = await runCase(rs, plan)
+          outcomes[verdict.outcome] = (outcomes[verdict.outcome] ?? 0) + 1
+          for (const why of verdict.failures) report(`${stage.runtime} response: ${describe(plan)}: ${why}`)
+        }
+      }),
+    )
+    for (const why of await checkBatch(rs, `after cases ${from}-${to - 1} (seed ${opts.seed})`)) report(why)
+    peak = Math.max(peak, alive(stage.gw.proc) ? rssOf(pid) : 0)
+  }
+  done = true
+  await monitor
+  if (dropped > 0) failures.push(`… and ${dropped} more failures`)
+  const after = alive(stage.gw.proc) ? rssOf(pid) : 0
+  return { kind: 'response', runtime: stage.runtime, count: opts.count, durationMs: Date.now() - started, outcomes, rss: { before: rs.rssBefore, peak: Math.max(peak, after), after }, probes, failures }
+}
+
+/** Send case `plan`'s request as a consumer and judge the answer. */
+export async function runCase(rs: ResponseStage, plan: ResponsePlan): Promise<Verdict> {
+  const { stage } = rs
+  let head = `${plan.method} /t/alice${plan.path} HTTP/1.1\r\nHost: 127.0.0.1:${stage.gw.port}\r\nAuthorization: Bearer ${stage.alice}\r\nConnection: close\r\n`
+  if (plan.requestBody !== undefined) head += `Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(plan.requestBody)}\r\n`
+  const request = Buffer.from(`${head}\r\n${plan.requestBody ?? ''}`, 'latin1')
+  const x = await consumerExchange(stage.gw.port, request, CASE_CAP_MS)
+  return judge(plan, x, readReply(x, plan.method))
+}
+
+/** How to name a case in a failure, with what it takes to replay it. */
+export function describe(plan: ResponsePlan): string {
+  const delays = plan.pieces.map((p) => p.delayMs).join('/')
+  return `case ${plan.id} (seed ${plan.seed}; ${plan.unmutated ? '' : 'mutated '}seed response ${plan.seedName}, ${plan.bytes.length} bytes in ${plan.pieces.length} writes after ${delays} ms, then ${plan.end}; ${plan.method}; bytes ${JSON.stringify(plan.bytes.toString('latin1', 0, 160))})`
+}
