@@ -25,7 +25,12 @@ const PROBE_EVERY_MS = 1000
 /** Failures kept in the report (the count of the rest is added). */
 const KEEP_FAILURES = 30
 
-export async function fuzzResponses(rs: ResponseStage, opts: ResponseCampaignOptions): Promise<CampaignReport> {
+export interface ResponseReport extends CampaignReport {
+  /** What the fuzz-origin counted: connections, requests, and requests on a kept-alive connection. */
+  readonly origin: { readonly connections: number; readonly requests: number; readonly reused: number }
+}
+
+export async function fuzzResponses(rs: ResponseStage, opts: ResponseCampaignOptions): Promise<ResponseReport> {
   const { stage } = rs
   const pid = stage.gw.proc.child.pid!
   const outcomes: Record<string, number> = {}
@@ -66,7 +71,8 @@ export async function fuzzResponses(rs: ResponseStage, opts: ResponseCampaignOpt
   await monitor
   if (dropped > 0) failures.push(`… and ${dropped} more failures`)
   const after = alive(stage.gw.proc) ? rssOf(pid) : 0
-  return { kind: 'response', runtime: stage.runtime, count: opts.count, durationMs: Date.now() - started, outcomes, rss: { before: rs.rssBefore, peak: Math.max(peak, after), after }, probes, failures }
+  const origin = (await (await fetch(`${stage.originA.url}/fz-stats`)).json()) as ResponseReport['origin']
+  return { kind: 'response', runtime: stage.runtime, count: opts.count, durationMs: Date.now() - started, outcomes, rss: { before: rs.rssBefore, peak: Math.max(peak, after), after }, probes, failures, origin }
 }
 
 /** Send case `plan`'s request as a consumer and judge the answer. */
@@ -75,6 +81,10 @@ export async function runCase(rs: ResponseStage, plan: ResponsePlan): Promise<Ve
   let head = `${plan.method} /t/alice${plan.path} HTTP/1.1\r\nHost: 127.0.0.1:${stage.gw.port}\r\nAuthorization: Bearer ${stage.alice}\r\nConnection: close\r\n`
   if (plan.requestBody !== undefined) head += `Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(plan.requestBody)}\r\n`
   const request = Buffer.from(`${head}\r\n${plan.requestBody ?? ''}`, 'latin1')
+  if (plan.consumerLeavesAfterMs !== undefined) {
+    await consumerExchange(stage.gw.port, request, plan.consumerLeavesAfterMs)
+    return { outcome: 'consumer-left', failures: [] }
+  }
   const x = await consumerExchange(stage.gw.port, request, CASE_CAP_MS)
   return judge(plan, x, readReply(x, plan.method))
 }

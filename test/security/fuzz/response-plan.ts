@@ -42,6 +42,8 @@ export interface ResponsePlan {
   readonly end: ConnectionEnd
   /** A delay of STALL_MS somewhere. */
   readonly stalls: boolean
+  /** The consumer hangs up this many ms after sending (nothing is judged; no slot may leak). */
+  readonly consumerLeavesAfterMs: number | undefined
   readonly ref: Reference
   /**
    * ms from the request until the gateway can know whether a final head comes: its last byte is
@@ -75,6 +77,7 @@ export function planFor(seed: number, id: number): ResponsePlan {
   const ref = end === 'fin' ? draft : reference(bytes, method, end)
   const pieces = split(bytes, ref.messageEnd ?? bytes.length, r)
   const stalls = pieces.some((p) => p.delayMs >= STALL_MS)
+  const consumerLeavesAfterMs = r.chance(0.03) ? r.int(100) : undefined
   return {
     seed,
     id,
@@ -88,6 +91,7 @@ export function planFor(seed: number, id: number): ResponsePlan {
     pieces,
     end,
     stalls,
+    consumerLeavesAfterMs,
     ref,
     headKnownAtMs: ref.head !== undefined ? doneAt(pieces, ref.head.endOffset) : end === 'open' ? Infinity : doneAt(pieces, bytes.length),
   }

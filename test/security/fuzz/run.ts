@@ -54,7 +54,7 @@ try {
       // Fewer at a time than the request campaigns: alice's agent has 2 connections of 10 channels.
       const rs = await startResponseStage(runtime)
       const report = await fuzzResponses(rs, { count: responseCount, seed, concurrency: Math.min(concurrency, 16), batch })
-      console.log(summary(report))
+      console.log(`${summary(report)}; the service got ${report.origin.requests} requests on ${report.origin.connections} connections, ${report.origin.reused} on a kept-alive one`)
       failures.push(...report.failures)
     }
     await stopAll()
