@@ -22,8 +22,8 @@ export interface ResponseCampaignOptions {
 /** A consumer waits at most this long for a case (the longest legitimate one takes about 2 s). */
 const CASE_CAP_MS = 5000
 const PROBE_EVERY_MS = 1000
-/** Failures kept in the report (the count of the rest is added). */
-const KEEP_FAILURES = 30
+/** Kinds of failure kept in the report, each with a count and its first example. */
+const KEEP_KINDS = 40
 
 export interface ResponseReport extends CampaignReport {
   /** What the fuzz-origin counted: connections, requests, and requests on a kept-alive connection. */
@@ -34,9 +34,14 @@ export async function fuzzResponses(rs: ResponseStage, opts: ResponseCampaignOpt
   const { stage } = rs
   const pid = stage.gw.proc.child.pid!
   const outcomes: Record<string, number> = {}
-  const failures: string[] = []
-  let dropped = 0
-  const report = (why: string) => (failures.length < KEEP_FAILURES ? failures.push(why) : dropped++)
+  // The same bug fails many cases: keep one example per kind (the rule broken, numbers aside).
+  const kinds = new Map<string, { count: number; example: string }>()
+  const report = (why: string, kind = why) => {
+    const key = kind.replace(/\d+/g, 'N').slice(0, 160)
+    const seen = kinds.get(key)
+    if (seen !== undefined) seen.count++
+    else if (kinds.size < KEEP_KINDS) kinds.set(key, { count: 1, example: why })
+  }
   let peak = rs.rssBefore
   let probes = 0
   let done = false
@@ -60,16 +65,16 @@ export async function fuzzResponses(rs: ResponseStage, opts: ResponseCampaignOpt
           const plan = planFor(opts.seed, next++)
           const verdict = await runCase(rs, plan)
           outcomes[verdict.outcome] = (outcomes[verdict.outcome] ?? 0) + 1
-          for (const why of verdict.failures) report(`${stage.runtime} response: ${describe(plan)}: ${why}`)
+          for (const why of verdict.failures) report(`${stage.runtime} response: ${describe(plan)}: ${why}`, why)
         }
       }),
     )
-    for (const why of await checkBatch(rs, `after cases ${from}-${to - 1} (seed ${opts.seed})`)) report(why)
+    for (const why of await checkBatch(rs, `after cases ${from}-${to - 1} (seed ${opts.seed})`)) report(why, why.replace(/^.*?\): /, '').replace(/: .*/, ''))
     peak = Math.max(peak, alive(stage.gw.proc) ? rssOf(pid) : 0)
   }
   done = true
   await monitor
-  if (dropped > 0) failures.push(`… and ${dropped} more failures`)
+  const failures = [...kinds.values()].map((k) => (k.count === 1 ? k.example : `${k.count}× like ${k.example}`))
   const after = alive(stage.gw.proc) ? rssOf(pid) : 0
   const origin = (await (await fetch(`${stage.originA.url}/fz-stats`)).json()) as ResponseReport['origin']
   return { kind: 'response', runtime: stage.runtime, count: opts.count, durationMs: Date.now() - started, outcomes, rss: { before: rs.rssBefore, peak: Math.max(peak, after), after }, probes, failures, origin }
