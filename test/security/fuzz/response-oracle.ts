@@ -14,7 +14,10 @@ import { FUZZ_HEAD_TIMEOUT_MS, type ResponsePlan } from './response-plan.ts'
 import type { Pairs } from './response-reference.ts'
 
 export interface Verdict {
-  /** How the case ended, for the campaign's tally: relayed, relayed-cut, 502, 504, or a problem. */
+  /**
+   * How the case ended, for the campaign's tally: relayed, relayed-cut (body cut, connection
+   * aborted), cut-in-head, cut-before-head, 502, 504, or no-head / timeout (failures).
+   */
   readonly outcome: string
   /** Broken rules, empty when the answer is sound. */
   readonly failures: string[]
@@ -27,6 +30,7 @@ const REWRITTEN = new Set(['location', 'content-location', 'set-cookie'])
 // RFC 9110 §5.5 and RFC 9112 §4: VCHAR, obs-text, SP and HTAB only.
 const HEAD_LINE = /^[\t\x20-\x7e\x80-\xff]*$/
 
+/** Judge what the consumer got for case `plan` (`x` raw, `reply` read); never throws. */
 export function judge(plan: ResponsePlan, x: RawExchange, reply: ConsumerReply): Verdict {
   const failures: string[] = []
   const fail = (why: string) => void failures.push(why)
