@@ -12,6 +12,7 @@ export interface RawExchange {
   readonly bytes: Buffer
   /** The gateway closed with FIN, reset the connection, or the cap passed first. */
   readonly ended: 'fin' | 'reset' | 'timeout'
+  /** ms from the connect to that end. */
   readonly ms: number
 }
 
