@@ -77,7 +77,7 @@ async function run(stage: Stage, kindName: string, opts: CampaignOptions, one: (
 }
 
 /** /healthz, and a POST through bob's tunnel answered by bob's service, each within the bound. */
-async function probeOnce(stage: Stage): Promise<string> {
+export async function probeOnce(stage: Stage): Promise<string> {
   const signal = AbortSignal.timeout(PROBE_TIMEOUT_MS)
   try {
     const health = await fetch(`${stage.gw.url}/healthz`, { signal })
