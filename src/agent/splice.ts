@@ -1,18 +1,28 @@
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 
+/** An SSH channel: `close()` sends CHANNEL_CLOSE without CHANNEL_EOF (ssh2's ClientChannel). */
+type Channel = Duplex & { close?: () => void }
+
 /**
- * Join a forwarded SSH channel and the local service's socket both ways. An error on either
- * side destroys both; the service closing ends the channel; the channel closing drops the socket.
+ * Join a forwarded SSH channel and the local service's socket both ways. The service closing its
+ * side ends the channel (EOF, then close); the service's socket failing (a reset) closes the
+ * channel without EOF, so the gateway knows the body was cut, not finished (RFC 4254 §5.3: EOF
+ * means no more data, CLOSE alone means the channel went away). The channel closing drops the socket.
  */
-export function splice(socket: Socket, channel: Duplex): void {
+export function splice(socket: Socket, channel: Channel): void {
   socket.pipe(channel).pipe(socket)
-  const done = () => {
+  const reset = () => {
+    socket.destroy()
+    // ssh2's destroy() would send EOF first: a cut body would read as a finished one.
+    if (typeof channel.close === 'function') channel.close()
+    else channel.destroy()
+  }
+  socket.on('error', reset)
+  socket.on('close', () => channel.end())
+  channel.on('error', () => {
     socket.destroy()
     channel.destroy()
-  }
-  socket.on('error', done)
-  socket.on('close', () => channel.end())
-  channel.on('error', done)
+  })
   channel.on('close', () => socket.destroy())
 }

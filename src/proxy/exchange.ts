@@ -28,6 +28,11 @@ export interface ExchangeOptions {
 /** How the exchange ended, reported once (to free the channel slot and count bytes). */
 export interface ExchangeEnd {
   readonly ok: boolean
+  /**
+   * Why the response broke off after its head was relayed (the service reset the connection, the
+   * agent disconnected, the consumer went away…); undefined when it ended well or never started.
+   */
+  readonly cut?: string
   /** Response body bytes relayed to the consumer. */
   readonly bytesIn: number
   /** Request body bytes sent to the local service. */
@@ -185,6 +190,8 @@ class Attempt {
   }
 
   readonly #onEnd = (): void => {
+    // ssh2 ends a channel's stream on CLOSE too: only EOF says the service finished sending.
+    if (closedWithoutEof(this.#channel)) return this.#onClose()
     this.#eof = true
     const cut = this.#reader.end()
     if (cut !== undefined) this.#fail(cut)
@@ -283,10 +290,13 @@ class Attempt {
   #fail(message: string, opts: { noRetry?: boolean } = {}): void {
     if (this.#phase === 'over' && this.#reader.state === 'complete') return this.#finish(true)
     if (this.#phase === 'streaming') {
+      // Errored without a reason: Bun's and Deno's servers print a body stream's error (with its
+      // stack, outside the JSON log) once per request, a log flood any local service could cause.
+      // The reason travels in ExchangeEnd.cut instead.
       try {
-        this.#ctrl?.error(new Error(message))
+        this.#ctrl?.error(undefined)
       } catch {}
-      return this.#finish(false)
+      return this.#finish(false, message)
     }
     if (this.#phase === 'over') return this.#finish(false)
     if (this.#reused && !this.#gotBytes && this.allowReuse && opts.noRetry !== true) {
@@ -308,7 +318,7 @@ class Attempt {
   }
 
   /** Release the channel (back to the pool after a clean kept-alive exchange) and report the end once. */
-  #finish(ok: boolean): void {
+  #finish(ok: boolean, cut?: string): void {
     if (this.#finished) return
     this.#finished = true
     clearTimeout(this.#headTimer)
@@ -325,7 +335,7 @@ class Attempt {
     else channel?.destroy()
     if (!ok) this.#trailers.reject(new Error('the response failed'))
     this.#trailers.promise.catch(() => {})
-    this.#endWith({ ok, bytesIn: this.#bytesIn, bytesOut: this.#bytesOut })
+    this.#endWith(cut === undefined ? { ok, bytesIn: this.#bytesIn, bytesOut: this.#bytesOut } : { ok, cut, bytesIn: this.#bytesIn, bytesOut: this.#bytesOut })
   }
   #finished = false
 
@@ -337,6 +347,11 @@ class Attempt {
     ch.off('close', this.#onClose)
     ch.off('error', this.#onError)
   }
+}
+
+/** The peer sent CHANNEL_CLOSE without CHANNEL_EOF (ssh2 marks the channel's incoming side 'closed'). */
+function closedWithoutEof(channel: Duplex | undefined): boolean {
+  return (channel as { incoming?: { state?: string } } | undefined)?.incoming?.state === 'closed'
 }
 
 function deferred<T>(): { resolve: (v: T) => void; reject: (e: Error) => void; promise: Promise<T> } {

@@ -136,6 +136,9 @@ export class ResponseReader {
       }
       return 1
     }
+    // http-parser-js checks its size limit only between reads: a head that completes within one
+    // read (or its last SSH packet) would slip past it. Its size as sent, measured here.
+    if (headBytes(info.statusMessage, info.headers) > MAX_RESPONSE_HEAD_BYTES) throw new Malformed(`malformed response head: larger than ${MAX_RESPONSE_HEAD_BYTES} bytes`)
     const verdict = checkResponseHead(status, info.statusMessage, info.headers)
     if (!verdict.ok) throw new Malformed(`malformed response head: ${verdict.reason}`)
     const bodyless = this.#method === 'HEAD' || NO_BODY_STATUS.has(status)
@@ -161,6 +164,13 @@ export class ResponseReader {
     const p = this.#parser as unknown as { offset: number; end: number }
     if (p.offset < p.end) throw new TrailingBytes()
   }
+}
+
+/** Bytes of a head as written: the status line and each `name: value` line with their CRLFs. */
+function headBytes(statusMessage: string, raw: readonly string[]): number {
+  let n = 15 + statusMessage.length
+  for (let i = 0; i < raw.length; i += 2) n += raw[i]!.length + raw[i + 1]!.length + 4
+  return n
 }
 
 /** `Keep-Alive: timeout=5, max=100` (RFC 2068 §19.7.1.1, still what servers send) → 5000 ms. */

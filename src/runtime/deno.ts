@@ -26,7 +26,7 @@ declare const Deno: {
   readonly internal?: symbol
   upgradeWebSocket(req: Request): { response: Response; socket: DenoWebSocket }
   serve(
-    options: { port: number; hostname: string; onListen?: (addr: { port: number; hostname: string }) => void; signal?: AbortSignal },
+    options: { port: number; hostname: string; onListen?: (addr: { port: number; hostname: string }) => void; onError?: (error: unknown) => Response; signal?: AbortSignal },
     handler: (req: Request, info: unknown) => Response | Promise<Response>,
   ): { finished: Promise<void>; shutdown(): Promise<void>; addr: { port: number; hostname: string } }
 }
@@ -82,7 +82,15 @@ export function createDenoAdapter(_options: AdapterOptions): RuntimeAdapter {
       let listening!: (addr: { port: number; hostname: string }) => void
       const ready = new Promise<{ port: number; hostname: string }>((resolve) => (listening = resolve))
       const server = Deno.serve(
-        { port: options.port, hostname: options.hostname, signal: abort.signal, onListen: (addr) => listening(addr) },
+        {
+          port: options.port,
+          hostname: options.hostname,
+          signal: abort.signal,
+          onListen: (addr) => listening(addr),
+          // Reached only by a response body that failed mid-way (Hono answers a handler's own
+          // errors): the gateway has logged why; Deno would print the error once per request.
+          onError: () => new Response(null, { status: 500 }),
+        },
         (req, info) => app.fetch(req, info),
       )
       const addr = await ready

@@ -22,8 +22,10 @@ export function respondOnNode(outgoing: ServerResponse, r: RelayedResponse): Res
   for (const hint of r.interim) {
     if (hint.status === 103) outgoing.writeEarlyHints(fieldRecord(hint.headers))
   }
-  const headers = r.headers as string[]
-  const chunked = !headers.includes('content-length')
+  const chunked = r.body !== null && !hasField(r.headers, 'content-length')
+  // Trailers need a chunked body (RFC 9112 §7.1.2); Node throws ERR_HTTP_TRAILER_INVALID when a
+  // response announcing them has a length or no body (HEAD, 204, 304). None would follow anyway.
+  const headers = chunked ? (r.headers as string[]) : withoutTrailerField(r.headers)
   outgoing.writeHead(r.status, r.statusText === '' ? undefined : r.statusText, headers)
   const body = r.body
   if (body === null) outgoing.end()
@@ -74,6 +76,17 @@ function drained(outgoing: ServerResponse): Promise<void> {
     outgoing.once('drain', done)
     outgoing.once('close', done)
   })
+}
+
+function hasField(flat: readonly string[], name: string): boolean {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) return true
+  return false
+}
+
+function withoutTrailerField(flat: readonly string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < flat.length; i += 2) if (flat[i] !== 'trailer') out.push(flat[i]!, flat[i + 1]!)
+  return out
 }
 
 function fieldRecord(flat: readonly string[]): Record<string, string | string[]> {

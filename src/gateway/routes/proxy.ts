@@ -139,6 +139,8 @@ export async function proxyToTunnel(svc: GatewayServices, c: Context, tunnel: st
         },
       },
       (end) => {
+        // A response cut after its head: one line (the consumer saw an aborted body, not an error answer).
+        if (end.cut !== undefined) svc.log.warn('upstream_cut', { conn: conn.id, user: tunnel, message: end.cut, bytesIn: end.bytesIn })
         conn.bytesIn += end.bytesIn
         conn.bytesOut += end.bytesOut
         registry.traffic.record(tunnel, end.bytesIn, end.bytesOut)
