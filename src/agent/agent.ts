@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
-import { HOST_VALUE } from '../config/index.ts'
+import { HOST_VALUE } from '../wire/index.ts'
 import { createLogger, type Logger } from '../log/logger.ts'
 import { backoffDelay } from './backoff.ts'
 import { dialOnce } from './dial-once.ts'
 import { parseTarget, type LocalTarget } from './local-target.ts'
+import { tunnelUrl } from './tunnel-url.ts'
 import { tokenSubject } from './token-subject.ts'
 
 export interface AgentOptions {
@@ -48,17 +49,6 @@ export interface Agent {
   stop(): void
 }
 
-/** Turn `--server` into the WebSocket URL of its `/tunnel` route. */
-export function tunnelUrl(server: string): string {
-  const url = new URL(server)
-  if (url.protocol === 'http:') url.protocol = 'ws:'
-  else if (url.protocol === 'https:') url.protocol = 'wss:'
-  else if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error(`Cannot use --server ${server}: expected an http(s) or ws(s) URL`)
-  url.pathname = url.pathname.replace(/\/+$/, '') + '/tunnel'
-  return url.toString()
-}
-
-
 /**
  * What the gateway is told to send as Host: `preserve`, or the value itself (`rewrite` resolves to
  * the target's `host:port`). Undefined when `mode` is neither a keyword nor a valid Host.
@@ -75,7 +65,9 @@ export function createAgent(options: AgentOptions): Agent {
   if (target === undefined) throw new Error(`Cannot use --to ${options.to}: expected http://HOST:PORT`)
   const user = tokenSubject(options.token)
   if (user === undefined) throw new Error('Cannot use --token: it is not a Burrow token (no subject)')
-  const url = tunnelUrl(options.server)
+  const dialed = tunnelUrl(options.server)
+  if (!dialed.ok) throw new Error(`Cannot use --server: ${dialed.message}`)
+  const url = dialed.url
   const hostHeader = hostHeaderFor(options.hostHeader ?? 'rewrite', target)
   if (hostHeader === undefined) throw new Error(`Cannot use --host-header ${options.hostHeader}: expected rewrite, preserve or HOST[:PORT]`)
   const wanted = options.connections ?? 1

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto'
 import ssh2, { type ClientChannel } from 'ssh2'
 import WebSocket from 'ws'
 import type { Logger } from '../log/logger.ts'
-import { WS_CLOSE } from '../transport/close-codes.ts'
+import { fingerprintOfBlob, WS_CLOSE } from '../wire/index.ts'
 import { SSH_ALGORITHMS } from '../transport/ssh-algorithms.ts'
 import { WsDuplex, wsClientFrames } from '../transport/ws-duplex.ts'
 import { dialTarget, type LocalTarget } from './local-target.ts'
@@ -39,11 +38,6 @@ export interface DialOptions {
 
 /** How one connection ended: `fatal` stops the agent (retrying cannot help), `retry` reconnects. */
 export type DialOutcome = { kind: 'fatal'; message: string } | { kind: 'retry'; message: string; wasUp: boolean }
-
-/** SHA256 fingerprint of an SSH public key blob, as OpenSSH prints it. */
-export function fingerprintOfBlob(blob: Buffer): string {
-  return 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')
-}
 
 function normaliseFingerprint(f: string): string {
   return f.startsWith('SHA256:') ? f : `SHA256:${f}`

@@ -22,27 +22,6 @@ export interface WsStdioResult {
 const HIGH_WATER = 1024 * 1024
 
 /**
- * `https://gw` → `wss://gw/tunnel`: http(s) becomes ws(s), and `/tunnel` is appended unless the
- * path already ends with it (so a gateway mounted at `/prefix` is `https://host/prefix`).
- * Returns an error text for anything but an http(s)/ws(s) URL.
- */
-export function tunnelUrl(given: string): { ok: true; url: string } | { ok: false; message: string } {
-  let url: URL
-  try {
-    url = new URL(given)
-  } catch {
-    return { ok: false, message: `"${given}" is not a URL (expected e.g. wss://gw.example.com/tunnel)` }
-  }
-  const schemes: Record<string, string> = { 'http:': 'ws:', 'https:': 'wss:', 'ws:': 'ws:', 'wss:': 'wss:' }
-  const scheme = schemes[url.protocol]
-  if (scheme === undefined) return { ok: false, message: `"${given}": expected an http(s):// or ws(s):// URL` }
-  url.protocol = scheme
-  const path = url.pathname.replace(/\/+$/, '')
-  url.pathname = path.endsWith('/tunnel') ? path : `${path}/tunnel`
-  return { ok: true, url: url.toString() }
-}
-
-/**
  * Bridge a byte stream pair to the gateway's `/tunnel` WebSocket, one binary frame per chunk:
  * OpenSSH's `ProxyCommand` for HTTP-only networks. Ends when either side closes; a refused
  * token, an unreachable gateway or a close with a reason (e.g. `user connection limit (3)`)

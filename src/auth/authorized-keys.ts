@@ -1,16 +1,11 @@
-import { createHash } from 'node:crypto'
 import { appendFile, chmod, mkdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import ssh2, { type ParsedKey } from 'ssh2'
+import { fingerprintOfBlob, TUNNEL_NAME } from '../wire/index.ts'
 
 // ssh2 is CommonJS: Node's ESM loader sees only its default export.
 const { parseKey } = ssh2.utils
 
-/**
- * Users whose keys can live on disk: the tunnel-name shape (lowercase letters, digits, inner
- * dashes). It is also what keeps `users/<user>/` inside the data dir: no dots, no slashes.
- */
-const USER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 
 /** One public key allowed to authenticate as its user. */
 export interface AuthorizedKey {
@@ -28,13 +23,12 @@ export interface ParsedKeys {
   readonly skipped: number[]
 }
 
-/** SHA256 fingerprint as `ssh-keygen -l` prints it (unpadded base64 of the blob's digest). */
-export function sshFingerprint(blob: Buffer): string {
-  return 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')
-}
-
+/**
+ * Users whose keys can live on disk: tunnel names (lowercase letters, digits, inner dashes). The
+ * shape is also what keeps `users/<user>/` inside the data dir: no dots, no slashes.
+ */
 export function isValidUserName(user: string): boolean {
-  return USER_NAME.test(user)
+  return TUNNEL_NAME.test(user)
 }
 
 /** `<dataDir>/users/<user>/authorized_keys`, or undefined for a name that cannot be a user. */
@@ -61,7 +55,7 @@ export function parseAuthorizedKeys(text: string): ParsedKeys {
       return
     }
     const blob = key.getPublicSSH()
-    keys.push({ type: key.type, blob, comment: key.comment, fingerprint: sshFingerprint(blob), key })
+    keys.push({ type: key.type, blob, comment: key.comment, fingerprint: fingerprintOfBlob(blob), key })
   })
   return { keys, skipped }
 }

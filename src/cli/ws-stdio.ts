@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream'
 import { parseArgs } from 'node:util'
-import { bridgeWsStdio, tunnelUrl } from '../agent/ws-stdio.ts'
+import { tunnelUrl } from '../agent/tunnel-url.ts'
+import { bridgeWsStdio } from '../agent/ws-stdio.ts'
 
 /** The streams and settings `ws-stdio` uses, passed in by cli.ts (the only place that touches `process`). */
 export interface WsStdioIo {

@@ -22,6 +22,11 @@ const text = (minLength: number, expected: string) =>
 
 const nonEmpty = text(1, 'a non-empty string')
 
+/** Characters a token secret needs, wherever it comes from (env, option, data dir file): 256 bits of base64url. */
+export const SECRET_MIN_LENGTH = 32
+/** Characters an admin token needs, wherever it comes from. */
+export const ADMIN_TOKEN_MIN_LENGTH = 16
+
 /** RFC 1123 host label: letters, digits, inner hyphens, at most 63 characters. */
 const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/
 
@@ -69,8 +74,8 @@ export const configEntries = {
   host: v.optional(nonEmpty, '0.0.0.0'),
   sshPort: unset(integer(0, 65535)),
   dataDir: v.optional(nonEmpty, './.burrow'),
-  secret: unset(text(32, 'at least 32 characters')),
-  adminToken: unset(text(16, 'at least 16 characters')),
+  secret: unset(text(SECRET_MIN_LENGTH, `at least ${SECRET_MIN_LENGTH} characters`)),
+  adminToken: unset(text(ADMIN_TOKEN_MIN_LENGTH, `at least ${ADMIN_TOKEN_MIN_LENGTH} characters`)),
   baseDomain: unset(dnsName),
   maxConnectionsPerUser: v.optional(integer(1, 1000), 3),
   sshMaxChannels: v.optional(integer(1, 1000), 10),

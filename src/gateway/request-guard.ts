@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono'
-import { HOST_VALUE } from '../config/index.ts'
+import { HOST_VALUE } from '../wire/index.ts'
 import type { GatewayServices } from './services.ts'
 import { errorResponse, type ErrorCode } from './errors.ts'
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { tunnelUrl } from '../../src/agent/ws-stdio.ts'
+import { tunnelUrl } from '../../src/agent/tunnel-url.ts'
 import { runtimeCommand, startProcess } from '../support/processes.ts'
 
 describe('ws-stdio URL', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
-import { readdirSync, statSync } from 'node:fs'
+import { chmodSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fingerprintOf, generateHostKey, openDataDir } from '../../src/gateway/data-dir.ts'
+import { DataDirError, fingerprintOf, generateHostKey, openDataDir, readSecret } from '../../src/gateway/data-dir.ts'
 import { startProcess, tempDir } from '../support/processes.ts'
 
 describe('data dir', () => {
@@ -41,5 +41,53 @@ describe('data dir', () => {
 describe('generateHostKey()', () => {
   test('every generated host key parses (ssh2 alone yields an unreadable one about 1 time in 200)', () => {
     for (let i = 0; i < 1_000; i++) expect(fingerprintOf(generateHostKey())).toStartWith('SHA256:')
+  })
+})
+
+describe('data dir: every source of a secret is held to the same rules, with errors that say what to do', () => {
+  const fresh = () => {
+    const dir = tempDir()
+    openDataDir(dir, {})
+    return dir
+  }
+
+  test('an empty or too short secret file is refused, naming the file (the same 32 characters BURROW_SECRET needs)', () => {
+    for (const content of ['', 'changeme\n']) {
+      const dir = fresh()
+      writeFileSync(join(dir, 'secret'), content, { mode: 0o600 })
+      expect(() => openDataDir(dir, {})).toThrow(new RegExp(`Cannot use ${join(dir, 'secret')}: it holds \\d+ characters where at least 32 are needed`))
+      expect(() => readSecret(dir, undefined)).toThrow(/at least 32 are needed/)
+    }
+  })
+
+  test('a too short admin token file is refused', () => {
+    const dir = fresh()
+    writeFileSync(join(dir, 'admin_token'), 'short', { mode: 0o600 })
+    expect(() => openDataDir(dir, {})).toThrow(/admin_token: it holds 5 characters where at least 16 are needed/)
+  })
+
+  test('a key or secret others can read is refused, as OpenSSH refuses an unprotected private key', () => {
+    for (const file of ['ssh_host_ed25519_key', 'secret', 'admin_token']) {
+      const dir = fresh()
+      chmodSync(join(dir, file), 0o644)
+      expect(() => openDataDir(dir, {})).toThrow(`it is readable by others (mode 0644). Run: chmod 600 ${join(dir, file)}`)
+    }
+  })
+
+  test('a data dir that cannot be created names itself and the variable to change', () => {
+    const parent = tempDir()
+    writeFileSync(join(parent, 'file'), 'x')
+    expect(() => openDataDir(join(parent, 'file', 'data'), {})).toThrow(DataDirError)
+    expect(() => openDataDir(join(parent, 'file', 'data'), {})).toThrow(/Cannot use the data dir .*file\/data: .*Set BURROW_DATA_DIR/)
+  })
+
+  test('readSecret() creates nothing: a missing dir or secret is an error naming where it looked', () => {
+    const missing = join(tempDir(), 'nothing-here')
+    expect(() => readSecret(missing, undefined)).toThrow(`there is no data dir at ${missing}`)
+    expect(existsSync(missing)).toBe(false)
+    const empty = tempDir()
+    expect(() => readSecret(empty, undefined)).toThrow(`${empty} has no secret file`)
+    expect(readdirSync(empty)).toEqual([])
+    expect(readSecret(missing, 's'.repeat(40))).toBe('s'.repeat(40))
   })
 })

@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono'
-import { TUNNEL_NAME } from '../../config/index.ts'
+import { TUNNEL_NAME } from '../../wire/index.ts'
 import { requestHeadersForUpstream } from '../../proxy/headers.ts'
 import { ChannelPool } from '../../proxy/channel-pool.ts'
 import { exchange } from '../../proxy/exchange.ts'

@@ -9,7 +9,7 @@ import { errorResponse } from '../errors.ts'
 import { newLiveConn, type LiveConn } from '../live-conn.ts'
 import { retryAfterSeconds } from '../rate-limits.ts'
 import { checkWebSocketUpgrade } from '../websocket-handshake.ts'
-import { HOST_VALUE, TUNNEL_NAME } from '../../config/index.ts'
+import { HOST_VALUE, TUNNEL_NAME } from '../../wire/index.ts'
 
 const AGENT_ID = /^[A-Za-z0-9_.-]{1,64}$/
 // How long a closing connection gets to flush its SSH disconnect before the socket is cut.

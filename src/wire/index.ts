@@ -1,0 +1,7 @@
+/**
+ * What the gateway and the agent agree on at the wire, one home each: name and Host syntax, SSH
+ * fingerprints, WebSocket close codes. Imports nothing of Burrow; everything may import it.
+ */
+export { HOST_VALUE, TUNNEL_NAME } from './names.ts'
+export { FINGERPRINT, fingerprintOfBlob } from './fingerprint.ts'
+export { WS_CLOSE, type CloseNotice } from './close-codes.ts'
