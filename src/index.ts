@@ -2,12 +2,11 @@
  * Burrow's public API: a gateway to serve or embed, an agent, tokens, configuration.
  */
 import type { Hono } from 'hono'
-import { createGatewayShell, type Gateway, type GatewayShellOptions } from './gateway/create-gateway.ts'
+import { createGatewayShell, type Gateway, type GatewayShellOptions } from './gateway/index.ts'
 import { createRuntimeAdapter, detectRuntime, type RuntimeName } from './runtime/index.ts'
 import { MAX_FRAME_BYTES } from './transport/frame-limit.ts'
 
-export type { Gateway, GatewayIdentity } from './gateway/create-gateway.ts'
-export type { GatewayStats } from './gateway/routes/admin.ts'
+export type { Gateway, GatewayIdentity, GatewayStats } from './gateway/index.ts'
 export type { RuntimeName, ServeHandle } from './runtime/index.ts'
 export { createAgent, type AgentOptions, type Agent, type AgentStatus } from './agent/agent.ts'
 export { signToken, verifyToken } from './auth/tokens.ts'

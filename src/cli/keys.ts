@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream'
 import { readFile } from 'node:fs/promises'
+import { EXIT } from './exit-codes.ts'
+import { commandHelp, usageHint, type CommandHelp } from './help.ts'
 import { addAuthorizedKeys, authorizedKeysPath, readAuthorizedKeys, type AuthorizedKey } from '../auth/authorized-keys.ts'
 
 /** The streams and settings a CLI command uses, passed in by cli.ts (the only place that touches `process`). */
@@ -10,12 +12,19 @@ export interface KeysIo {
   readonly err: (line: string) => void
 }
 
-export const KEYS_USAGE = `  burrow keys add USER KEYFILE|-     authorize an OpenSSH public key for USER (- reads stdin)
-  burrow keys list USER              print USER's authorized keys with their SHA256 fingerprints`
+export const KEYS_HELP: CommandHelp = {
+  synopsis: 'keys add USER KEYFILE|- | keys list USER',
+  summary: "Manage the OpenSSH public keys that may open USER's tunnel on SSH_PORT (read at every login).",
+  options: [
+    ['add USER KEYFILE|-', 'authorize the public key(s) in KEYFILE (- reads stdin); prints their fingerprints'],
+    ['list USER', "print USER's authorized keys with their SHA256 fingerprints"],
+  ],
+  notes: ['The keys live in <BURROW_DATA_DIR>/users/<USER>/authorized_keys.'],
+}
 
-const EXIT_OK = 0
-const EXIT_FAILURE = 1
-const EXIT_USAGE = 2
+const EXIT_OK = EXIT.ok
+const EXIT_FAILURE = EXIT.failure
+const EXIT_USAGE = EXIT.usage
 
 function describe(k: AuthorizedKey): string {
   return `${k.fingerprint} ${k.type}${k.comment ? ' ' + k.comment : ''}`
@@ -32,9 +41,13 @@ async function readAll(stream: Readable): Promise<string> {
  * reads on every SSH authentication (no restart needed). Returns the exit code.
  */
 export async function keysCommand(argv: string[], io: KeysIo): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.out(commandHelp(KEYS_HELP))
+    return EXIT_OK
+  }
   const [sub, user, source, ...extra] = argv
   const usage = (message: string) => {
-    io.err(`burrow: ${message}\n\nUsage:\n${KEYS_USAGE}`)
+    io.err(usageHint(KEYS_HELP, message))
     return EXIT_USAGE
   }
   if (sub !== 'add' && sub !== 'list') return usage(sub === undefined ? 'keys needs a subcommand: add or list' : `unknown keys subcommand "${sub}"`)

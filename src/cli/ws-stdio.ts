@@ -1,5 +1,7 @@
 import type { Readable, Writable } from 'node:stream'
-import { parseArgs } from 'node:util'
+import { parseCommand } from './args.ts'
+import { EXIT } from './exit-codes.ts'
+import { commandHelp, usageHint, type CommandHelp } from './help.ts'
 import { tunnelUrl } from '../agent/tunnel-url.ts'
 import { bridgeWsStdio } from '../agent/ws-stdio.ts'
 
@@ -12,21 +14,26 @@ export interface WsStdioIo {
   readonly envToken: string | undefined
 }
 
-export const WS_STDIO_USAGE = `  burrow ws-stdio URL [--token T]    bridge stdin/stdout to the gateway's /tunnel WebSocket, for
-                                     ssh -o ProxyCommand='burrow ws-stdio wss://gw/tunnel --token T'
-                                     (or BURROW_TOKEN in the environment instead of --token)`
-
-const EXIT_OK = 0
-const EXIT_FAILURE = 1
-const EXIT_USAGE = 2
+export const WS_STDIO_HELP: CommandHelp = {
+  synopsis: 'ws-stdio URL [--token T]',
+  summary: "Bridge stdin/stdout to the gateway's /tunnel WebSocket: OpenSSH's ProxyCommand where only HTTP gets out.",
+  options: [['--token T', 'your token (or BURROW_TOKEN in the environment, which keeps it out of ps)']],
+  notes: ["Example: ssh -o ProxyCommand='npx burrow ws-stdio https://gw.example.com' -N -R 80:localhost:3000 alice@gw"],
+}
 
 /** `burrow ws-stdio URL --token T`: returns the exit code once either side has closed. */
 export async function wsStdioCommand(argv: string[], io: WsStdioIo): Promise<number> {
   const usage = (message: string) => {
-    io.err(`burrow: ${message}\n\nUsage:\n${WS_STDIO_USAGE}`)
-    return EXIT_USAGE
+    io.err(usageHint(WS_STDIO_HELP, message))
+    return EXIT.usage
   }
-  const { values, positionals } = parseArgs({ args: argv, options: { token: { type: 'string' } }, allowPositionals: true, strict: true })
+  const parsed = parseCommand<{ token?: string }>(argv, { token: { type: 'string' } }, 1)
+  if (parsed.kind === 'help') {
+    io.stdout.write(commandHelp(WS_STDIO_HELP))
+    return EXIT.ok
+  }
+  if (parsed.kind === 'usage') return usage(parsed.message)
+  const { values, positionals } = parsed
   if (positionals.length !== 1) return usage('ws-stdio needs exactly one URL (the gateway, e.g. wss://gw.example.com/tunnel)')
   const url = tunnelUrl(positionals[0]!)
   if (!url.ok) return usage(`ws-stdio URL: ${url.message}`)
@@ -34,5 +41,5 @@ export async function wsStdioCommand(argv: string[], io: WsStdioIo): Promise<num
   if (token === undefined || token === '') return usage('ws-stdio needs --token T (or BURROW_TOKEN in the environment)')
   const result = await bridgeWsStdio({ url: url.url, token, input: io.stdin, output: io.stdout })
   if (result.message !== undefined) io.err(`burrow ws-stdio: ${result.message}`)
-  return result.ok ? EXIT_OK : EXIT_FAILURE
+  return result.ok ? EXIT.ok : EXIT.failure
 }

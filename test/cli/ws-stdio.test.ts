@@ -25,7 +25,7 @@ describe('burrow ws-stdio', () => {
       const [cmd, argv] = runtimeCommand('bun', 'src/cli.ts', args)
       const p = startProcess(cmd, argv, { BURROW_TOKEN: '' })
       expect(await p.exited()).toBe(2)
-      expect(p.output()).toContain('burrow: ')
+      expect(p.output()).toContain('burrow ws-stdio: ')
     }
   })
 

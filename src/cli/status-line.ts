@@ -1,0 +1,59 @@
+import type { AgentStatus } from '../agent/agent.ts'
+
+/** The agent's state in a few words: `connected (2/2)`, `reconnecting in 3.2 s (…)`. */
+export function renderState(s: AgentStatus): string {
+  return s.connected === s.wanted
+    ? `connected (${s.connected}/${s.wanted})`
+    : s.retryInMs !== undefined
+      ? `reconnecting in ${(s.retryInMs / 1000).toFixed(1)} s (${s.connected}/${s.wanted} up${s.lastError ? `; ${s.lastError}` : ''})`
+      : `connecting (${s.connected}/${s.wanted})`
+}
+
+/** The whole status line. */
+export function renderStatus(s: AgentStatus): string {
+  return `burrow agent: ${renderState(s)} | requests served: ${s.served}`
+}
+
+// A busy tunnel serves thousands of requests a second: redrawing (or, off a terminal, logging a
+// line) for each one cost a write per request. State changes show at once; a count that only
+// grew shows at most this often.
+const SERVED_REFRESH_MS = 1000
+
+/**
+ * The agent's status on stderr: redrawn in place on a terminal, a line per change elsewhere (a
+ * service manager's log). `show()` takes every status update; `tick()` keeps a countdown moving.
+ */
+export class StatusLine {
+  #lastLine = ''
+  #lastState = ''
+  #refresh: ReturnType<typeof setTimeout> | undefined
+
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly tty: boolean,
+    private readonly current: () => AgentStatus,
+  ) {}
+
+  show(s: AgentStatus): void {
+    if (renderState(s) !== this.#lastState) return this.#print(s)
+    this.#refresh ??= setTimeout(() => {
+      this.#refresh = undefined
+      this.#print(this.current())
+    }, SERVED_REFRESH_MS)
+  }
+
+  /** The last word, on a line of its own. */
+  finish(): void {
+    clearTimeout(this.#refresh)
+    this.#print(this.current())
+    if (this.tty) this.write('\n')
+  }
+
+  #print(s: AgentStatus): void {
+    const line = renderStatus(s)
+    this.#lastState = renderState(s)
+    if (line === this.#lastLine) return
+    this.#lastLine = line
+    this.write(this.tty ? `\r\x1b[K${line}` : `${line}\n`)
+  }
+}
