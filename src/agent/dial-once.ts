@@ -1,7 +1,7 @@
 import ssh2, { type ClientChannel } from 'ssh2'
 import WebSocket from 'ws'
 import type { Logger } from '../log/logger.ts'
-import { fingerprintOfBlob, WS_CLOSE } from '../wire/index.ts'
+import { fingerprintOfBlob, MISSED_KEEPALIVES, WS_CLOSE } from '../wire/index.ts'
 import { SSH_ALGORITHMS } from '../transport/ssh-algorithms.ts'
 import { WsDuplex, wsClientFrames } from '../transport/ws-duplex.ts'
 import { dialTarget, type LocalTarget } from './local-target.ts'
@@ -9,8 +9,6 @@ import { readRefusal } from './refused-upgrade.ts'
 import { splice } from './splice.ts'
 import { watchSilence, type SilenceWatchdog } from './silence-watchdog.ts'
 
-// Missed keep-alive intervals after which the gateway counts as gone (as on the gateway's side).
-const SILENT_INTERVALS = 3
 // When SSH ends first, how long to wait for the WebSocket close frame that says why (its reason).
 const CLOSE_REASON_WAIT_MS = 250
 
@@ -155,7 +153,7 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
     })
 
     ws.on('open', () => {
-      const silentMs = SILENT_INTERVALS * o.keepaliveInterval
+      const silentMs = MISSED_KEEPALIVES * o.keepaliveInterval
       watchdog = watchSilence(silentMs, (silentFor) => {
         o.log.warn('agent_gateway_silent', { silentForMs: silentFor })
         finish({ kind: 'retry', message: `no sign of life from the gateway for ${silentFor} ms`, wasUp: up })
@@ -168,7 +166,7 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
         algorithms: SSH_ALGORITHMS,
         readyTimeout: 20_000,
         keepaliveInterval: o.keepaliveInterval,
-        keepaliveCountMax: 3,
+        keepaliveCountMax: MISSED_KEEPALIVES,
         hostVerifier: (key: Buffer) => {
           seenFingerprint = fingerprintOfBlob(key)
           if (o.fingerprint === undefined) return true

@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import { sshCredentials } from '../auth/ssh-credentials.ts'
 import { createVerifier } from '../auth/verifier.ts'
 import { ConfigError, configFromOptions, type Config, type GatewayOptions } from '../config/index.ts'
-import { TUNNEL_NAME } from '../wire/index.ts'
+import { MISSED_KEEPALIVES, TUNNEL_NAME } from '../wire/index.ts'
 import { createLogger, type Logger } from '../log/logger.ts'
 import type { RuntimeAdapter, RuntimeName, ServeHandle } from '../runtime/index.ts'
 import { refusalNotice, WS_CLOSE } from '../transport/close-codes.ts'
@@ -87,7 +87,7 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
       maxConnectionsPerUser: config.maxConnectionsPerUser,
       sshMaxChannels: config.sshMaxChannels,
       maxIdleTime: config.maxIdleTime,
-      keepaliveInterval: config.sshKeepaliveInterval,
+      staleAfter: MISSED_KEEPALIVES * config.sshKeepaliveInterval,
     },
     queueMaxWaiting: config.queueMaxWaiting,
     queueTimeout: config.queueTimeout,

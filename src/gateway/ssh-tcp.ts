@@ -1,9 +1,6 @@
 import { listenSshTcp, type SshTcpListener } from '../transport/ssh-tcp-listener.ts'
 import type { GatewayServices } from './services.ts'
-import { newLiveConn, type LiveConn } from './live-conn.ts'
-
-// How long a closing connection gets to flush its SSH disconnect before the socket is cut.
-const CLOSE_FLUSH_MS = 250
+import { agentConnection, CLOSE_FLUSH_MS } from './agent-connection.ts'
 
 /**
  * `SSH_PORT`: stock OpenSSH (`ssh -N -R 80:localhost:3000 -p 2222 alice@gw`) straight to the
@@ -13,7 +10,7 @@ const CLOSE_FLUSH_MS = 250
  */
 export async function listenSshPort(svc: GatewayServices, port: number): Promise<SshTcpListener> {
   const { ssh } = await svc.opened()
-  const { log, registry } = svc
+  const { log } = svc
   return listenSshTcp({
     host: svc.config.host,
     port,
@@ -23,20 +20,17 @@ export async function listenSshPort(svc: GatewayServices, port: number): Promise
     onSocket({ socket, authenticated }) {
       const id = svc.nextConnId()
       const remote = socket.remoteAddress
-      let live: LiveConn | undefined
+      let agent: ReturnType<typeof agentConnection> | undefined
       socket.on('data', () => {
-        if (live !== undefined) live.lastByteAt = Date.now()
+        if (agent !== undefined) agent.conn.lastByteAt = Date.now()
       })
-      socket.on('close', () => {
-        if (live === undefined) return
-        registry.closed(id)
-        log.info('agent_disconnected', { conn: id, user: live.user })
-      })
+      socket.on('close', () => agent?.closed())
       ssh.inject(socket, {
         connId: id,
         onAuthenticated({ user }, method) {
           authenticated()
-          const conn = newLiveConn(
+          agent = agentConnection(
+            svc,
             { id, user, agentId: undefined, isPublic: false, transport: 'tcp', remoteAddress: remote },
             (reason, _wsCode, options = {}) => {
               // The reason travels in the SSH DISCONNECT: that is the only text OpenSSH shows.
@@ -46,9 +40,7 @@ export async function listenSshPort(svc: GatewayServices, port: number): Promise
               else setTimeout(() => socket.destroy(), CLOSE_FLUSH_MS)
             },
           )
-          live = conn
-          registry.track(conn)
-          log.info('agent_connected', { conn: id, user, remote, transport: 'tcp', auth: method })
+          agent.opened({ auth: method })
         },
       })
     },

@@ -194,7 +194,7 @@ export class TunnelRegistry {
     const silentUnregistered: Closed[] = []
     for (const conn of this.#live.values()) {
       if (conn.forward !== undefined) state = touch(state, conn.id, conn.lastByteAt)
-      else if (conn.closing === undefined && now - conn.lastByteAt >= 3 * this.#opts.limits.keepaliveInterval) {
+      else if (conn.closing === undefined && now - conn.lastByteAt >= this.#opts.limits.staleAfter) {
         silentUnregistered.push({ id: conn.id, user: conn.user, reason: 'stale' })
       }
     }

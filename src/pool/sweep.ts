@@ -6,7 +6,7 @@ const NOTHING: readonly Closed[] = Object.freeze([])
 /**
  * Decide which connections to close now, and drop them from the state:
  * `const { state, closed } = sweep(pool, now, limits)`; the shell closes each of `closed`.
- * - stale: no sign of life for 3 keep-alive intervals (`now - lastSeen >= 3 * keepaliveInterval`),
+ * - stale: no sign of life for `limits.staleAfter` ms (`now - lastSeen >= staleAfter`),
  *   busy or not: its requests are lost anyway.
  * - idle: busy 0 and `now - lastActive >= maxIdleTime`, retired only while the user keeps
  *   another connection that is neither stale nor closed in this sweep (a user keeps at least
@@ -15,8 +15,7 @@ const NOTHING: readonly Closed[] = Object.freeze([])
  * `closed` lists stale then idle, each by id ascending. Nothing to close: the same state and [].
  */
 export function sweep(state: PoolState, now: number, limits: Limits): SweepResult {
-  const staleAfter = 3 * limits.keepaliveInterval
-  const isStale = (c: Conn) => now - c.lastSeen >= staleAfter
+  const isStale = (c: Conn) => now - c.lastSeen >= limits.staleAfter
   const isIdle = (c: Conn) => c.busy === 0 && now - c.lastActive >= limits.maxIdleTime
   // One cheap pass over everything; per-user work only where something is idle.
   const stale: Conn[] = []

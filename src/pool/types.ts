@@ -12,8 +12,11 @@ export interface Limits {
   readonly sshMaxChannels: number
   /** Ms without a request before a surplus connection is retired, e.g. 300000. */
   readonly maxIdleTime: number
-  /** Ms between keep-alives; a connection silent for 3 intervals is stale, e.g. 60000. */
-  readonly keepaliveInterval: number
+  /**
+   * Ms without a sign of life after which a connection is stale: the keep-alives a peer may miss
+   * (wire/MISSED_KEEPALIVES) times the keep-alive interval, e.g. 180000.
+   */
+  readonly staleAfter: number
 }
 
 /** `ready` connections take new requests; `draining` ones only finish what they hold. */

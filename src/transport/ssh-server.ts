@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream'
 import ssh2, { type AuthContext, type Connection, type Server, type ServerChannel, type TcpipBindInfo } from 'ssh2'
 import type { SshCredentialCheck } from '../auth/ssh-credentials.ts'
 import type { Logger } from '../log/logger.ts'
+import { MISSED_KEEPALIVES } from '../wire/index.ts'
 import { SSH_ALGORITHMS } from './ssh-algorithms.ts'
 import { DISCONNECT, disconnectWithReason } from './ssh-disconnect.ts'
 
@@ -96,7 +97,7 @@ export class SshGatewayServer {
         // ssh2 pings with want-reply and ends the session after `count` unanswered pings; the
         // pool's sweep is the second line of defence (it also catches a socket ssh2 cannot end).
         keepaliveInterval: opts.keepaliveInterval,
-        keepaliveCountMax: 3,
+        keepaliveCountMax: MISSED_KEEPALIVES,
       },
       (client, info) => this.#onClient(client, info.ip),
     )

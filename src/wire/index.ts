@@ -5,3 +5,4 @@
 export { HOST_VALUE, TUNNEL_NAME } from './names.ts'
 export { FINGERPRINT, fingerprintOfBlob } from './fingerprint.ts'
 export { WS_CLOSE, type CloseNotice } from './close-codes.ts'
+export { MISSED_KEEPALIVES } from './keepalive.ts'

@@ -5,7 +5,7 @@ import { TunnelRegistry } from '../../src/gateway/tunnel-registry.ts'
 import { createLogger } from '../../src/log/logger.ts'
 
 const INTERVAL = 1_000
-const limits = { maxConnectionsPerUser: 3, sshMaxChannels: 2, maxIdleTime: 60_000, keepaliveInterval: INTERVAL }
+const limits = { maxConnectionsPerUser: 3, sshMaxChannels: 2, maxIdleTime: 60_000, staleAfter: 3 * INTERVAL }
 const fakeClient = {} as Connection
 
 /** A registry on a hand-driven clock, logging into an array, with fake live connections. */

@@ -6,7 +6,7 @@ export const limits: Limits = {
   maxConnectionsPerUser: 3,
   sshMaxChannels: 10,
   maxIdleTime: 300_000,
-  keepaliveInterval: 60_000,
+  staleAfter: 180_000,
 }
 
 /** A connection with every time at 0, idle and ready, unless overridden. */

@@ -65,7 +65,7 @@ const limitsArb: fc.Arbitrary<Limits> = fc.record({
   maxConnectionsPerUser: fc.integer({ min: 1, max: 4 }),
   sshMaxChannels: fc.integer({ min: 1, max: 4 }),
   maxIdleTime: fc.integer({ min: 1_000, max: 120_000 }),
-  keepaliveInterval: fc.integer({ min: 10_000, max: 60_000 }),
+  staleAfter: fc.integer({ min: 30_000, max: 180_000 }),
 })
 
 // ---- The model: a plain mutable Map and the rules written out naively. ----
@@ -96,7 +96,7 @@ class Model {
     if (c) this.conns.set(id, f(c))
   }
   isStale(c: Conn, now: number): boolean {
-    return now - c.lastSeen >= 3 * this.limits.keepaliveInterval
+    return now - c.lastSeen >= this.limits.staleAfter
   }
   isIdle(c: Conn, now: number): boolean {
     return c.busy === 0 && now - c.lastActive >= this.limits.maxIdleTime

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { type Closed, type PoolState, sweep } from '../../src/pool/index.ts'
 import { conn, deepFreeze, limits, poolOf, view } from './helpers.ts'
 
-// limits: keepalive 60 000 → stale at 180 000 ms of silence; idle at 300 000 ms without requests.
+// limits: stale at 180 000 ms of silence (3 keep-alives of 60 000); idle at 300 000 ms without requests.
 const NOW = 1_000_000
 const fresh = { lastSeen: NOW - 1000, lastActive: NOW - 1000 }
 const idle = { lastSeen: NOW - 1000, lastActive: NOW - 300_000 }

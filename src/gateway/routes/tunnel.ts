@@ -6,14 +6,13 @@ import { WsDuplex } from '../../transport/ws-duplex.ts'
 import { authenticate } from '../auth.ts'
 import type { GatewayServices } from '../services.ts'
 import { errorResponse } from '../errors.ts'
-import { newLiveConn, type LiveConn } from '../live-conn.ts'
+import { agentConnection, CLOSE_FLUSH_MS } from '../agent-connection.ts'
+import type { LiveConn } from '../live-conn.ts'
 import { retryAfterSeconds } from '../rate-limits.ts'
 import { checkWebSocketUpgrade } from '../websocket-handshake.ts'
 import { HOST_VALUE, TUNNEL_NAME } from '../../wire/index.ts'
 
 const AGENT_ID = /^[A-Za-z0-9_.-]{1,64}$/
-// How long a closing connection gets to flush its SSH disconnect before the socket is cut.
-const CLOSE_FLUSH_MS = 250
 
 /** `GET /tunnel`: authenticate the agent's bearer token, then carry SSH over binary WebSocket frames. */
 export function tunnelRoute(svc: GatewayServices): Hono {
@@ -52,6 +51,7 @@ export function tunnelRoute(svc: GatewayServices): Hono {
     const user = authn.user
     let duplex: WsDuplex | undefined
     let live: LiveConn | undefined
+    let agent: ReturnType<typeof agentConnection> | undefined
     let handshakeTimer: ReturnType<typeof setTimeout> | undefined
     const refuse = (code: number, reason: string) => {
       duplex?.setCloseReason(code, closeReason(reason))
@@ -80,7 +80,8 @@ export function tunnelRoute(svc: GatewayServices): Hono {
           },
         )
         const d = duplex
-        live = newLiveConn(
+        agent = agentConnection(
+          svc,
           { id, user, agentId, isPublic, transport: 'websocket', remoteAddress: remote.address, hostHeader },
           (reason, wsCode = WS_CLOSE.normal, options = {}) => {
             d.setCloseReason(wsCode, reason)
@@ -97,8 +98,8 @@ export function tunnelRoute(svc: GatewayServices): Hono {
             setTimeout(() => d.destroy(), CLOSE_FLUSH_MS)
           },
         )
-        svc.registry.track(live)
-        svc.log.info('agent_connected', { conn: id, user, agent: agentId, remote: remote.address, transport: 'websocket' })
+        live = agent.conn
+        agent.opened()
         // Until the peer proves it speaks SSH, a close means it did not. Every way SSH can end the
         // socket then leaves a reason in the close frame, which the agent (or ws-stdio) prints.
         d.setCloseReason(WS_CLOSE.policy, 'not an SSH client: expected an SSH-2.0 identification')
@@ -129,8 +130,7 @@ export function tunnelRoute(svc: GatewayServices): Hono {
       onClose() {
         clearTimeout(handshakeTimer)
         duplex?.remoteClosed()
-        svc.registry.closed(id)
-        svc.log.info('agent_disconnected', { conn: id, user })
+        agent?.closed()
       },
       onError() {
         duplex?.destroy()
