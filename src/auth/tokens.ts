@@ -1,8 +1,17 @@
 import { SignJWT, errors, jwtVerify } from 'jose'
 
 const ALG = 'HS256'
-// Small skew for `exp`/`nbf`: clocks of agents and gateways drift a little.
-const CLOCK_TOLERANCE_S = 30
+/** Skew allowed on `exp`/`nbf`, seconds: the clocks of issuers, agents and gateways drift a little. */
+export const CLOCK_TOLERANCE_S = 30
+
+/**
+ * What Burrow takes from a verified JWT payload, whoever signed it: the subject is the user (it
+ * must be a non-empty string), `exp` is kept for the browser login cookie's lifetime.
+ */
+export function claimsOf(payload: { sub?: unknown; exp?: unknown }): VerifyResult {
+  if (typeof payload.sub !== 'string' || payload.sub === '') return { ok: false, reason: 'token has no subject' }
+  return { ok: true, claims: { user: payload.sub, ...(typeof payload.exp === 'number' ? { exp: payload.exp } : {}) } }
+}
 
 /** A verified token: who it is for. */
 export interface TokenClaims {
@@ -47,8 +56,7 @@ export async function signToken(secret: string, user: string, ttlSeconds: number
 export async function verifyToken(secret: string, token: string, now: number = Date.now()): Promise<VerifyResult> {
   try {
     const { payload } = await jwtVerify(token, keyOf(secret), { algorithms: [ALG], clockTolerance: CLOCK_TOLERANCE_S, currentDate: new Date(now) })
-    if (typeof payload.sub !== 'string' || payload.sub === '') return { ok: false, reason: 'token has no subject' }
-    return { ok: true, claims: { user: payload.sub, ...(payload.exp !== undefined ? { exp: payload.exp } : {}) } }
+    return claimsOf(payload)
   } catch (err) {
     if (err instanceof errors.JWTExpired) return { ok: false, reason: 'token expired' }
     if (err instanceof errors.JWSSignatureVerificationFailed) return { ok: false, reason: 'bad token signature' }

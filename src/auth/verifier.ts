@@ -1,8 +1,7 @@
 import { LRUCache } from 'lru-cache'
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose'
-import { verifyToken, type TokenClaims, type VerifyResult } from './tokens.ts'
+import { claimsOf, CLOCK_TOLERANCE_S, verifyToken, type TokenClaims, type VerifyResult } from './tokens.ts'
 
-const CLOCK_TOLERANCE_S = 30
 // Asymmetric algorithms only for external issuers: an HS* token must never be checked against a
 // public key (algorithm confusion), and `none` is never accepted.
 const EXTERNAL_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA']
@@ -56,8 +55,7 @@ function uncachedVerifier(opts: VerifierOptions, now: () => number): TokenVerifi
         ...(opts.issuer !== undefined ? { issuer: opts.issuer } : {}),
         ...(opts.audience !== undefined ? { audience: opts.audience } : {}),
       })
-      if (typeof payload.sub !== 'string' || payload.sub === '') return { ok: false, reason: 'token has no subject' }
-      return { ok: true, claims: { user: payload.sub, ...(payload.exp !== undefined ? { exp: payload.exp } : {}) } }
+      return claimsOf(payload)
     } catch (err) {
       if (err instanceof errors.JWTExpired) return { ok: false, reason: 'token expired' }
       if (err instanceof errors.JWTClaimValidationFailed) return { ok: false, reason: `token ${err.claim} claim rejected` }

@@ -91,3 +91,16 @@ export function newLiveConn(init: LiveConnInit, closeTransport: LiveConn['close'
   }
   return conn
 }
+
+/** How a connection stands, as /admin/connections shows it. */
+export type ConnectionState = 'connecting' | 'ready' | 'draining' | 'closing'
+
+/**
+ * `connecting` until its tunnel is registered, `ready` while it takes requests, `draining` when
+ * the pool or the gateway stopped giving it new ones, `closing` once the gateway hangs up.
+ */
+export function connectionState(conn: LiveConn, poolState: 'ready' | 'draining' | undefined, gatewayDraining: boolean): ConnectionState {
+  if (conn.closing !== undefined) return 'closing'
+  if (conn.forward === undefined) return 'connecting'
+  return poolState === 'draining' || gatewayDraining ? 'draining' : 'ready'
+}

@@ -3,7 +3,7 @@ import { bearerOf } from '../../auth/tokens.ts'
 import { safeEqual } from '../auth.ts'
 import type { GatewayServices } from '../services.ts'
 import { errorResponse } from '../errors.ts'
-import type { LiveConn } from '../live-conn.ts'
+import { connectionState, type LiveConn } from '../live-conn.ts'
 
 /** Whether the request carries the admin bearer token (compared in constant time). */
 export async function isAdmin(svc: GatewayServices, authorization: string | undefined): Promise<boolean> {
@@ -67,8 +67,7 @@ export function statsView(svc: GatewayServices) {
 /** One entry of `GET /admin/connections`. */
 function connectionView(svc: GatewayServices, conn: LiveConn) {
   const entry = svc.registry.poolEntry(conn.id)
-  const state =
-    conn.closing !== undefined ? 'closing' : conn.forward === undefined ? 'connecting' : entry?.state === 'draining' || svc.isDraining() ? 'draining' : 'ready'
+  const state = connectionState(conn, entry?.state, svc.isDraining())
   return {
     id: conn.id,
     user: conn.user,

@@ -1,29 +1,19 @@
 import { Hono, type Context } from 'hono'
 import { TUNNEL_NAME } from '../../wire/index.ts'
 import { requestHeadersForUpstream } from '../../proxy/headers.ts'
-import { ChannelPool } from '../../proxy/channel-pool.ts'
-import { exchange } from '../../proxy/exchange.ts'
-import { connectUpstreamWebSocket } from '../../proxy/websocket-bridge.ts'
-import type { RuntimeAdapter } from '../../runtime/index.ts'
 import { channelOpener } from '../channel-opener.ts'
 import { upstreamHost } from '../upstream-host.ts'
 import { authorizeConsumer, type ConsumerRoute } from '../consumer-access.ts'
 import type { HeaderEdit } from '../consumer-credentials.ts'
-import { fixResponseFields } from '../response-fixups.ts'
+import type { RelayContext } from '../relay-context.ts'
+import { relayHttp } from '../relay-http.ts'
+import { relayWebSocket } from '../relay-websocket.ts'
 import { tunnelPrefix, mountPrefixOf } from '../tunnel-prefix.ts'
 import type { GatewayServices } from '../services.ts'
 import type { Lease } from '../tunnel-registry.ts'
 import { errorResponse } from '../errors.ts'
 import { retryAfterSeconds, type RateVerdict } from '../rate-limits.ts'
 import { checkWebSocketUpgrade } from '../websocket-handshake.ts'
-
-// Idle kept-alive channels per agent connection; they go with the connection (WeakMap).
-const channelPools = new WeakMap<object, ChannelPool>()
-function channelPoolOf(conn: object): ChannelPool {
-  let pool = channelPools.get(conn)
-  if (pool === undefined) channelPools.set(conn, (pool = new ChannelPool()))
-  return pool
-}
 
 const RETRY_AFTER_S = '1'
 
@@ -71,89 +61,31 @@ export async function proxyToTunnel(svc: GatewayServices, c: Context, tunnel: st
     }
     const held = (lease = acquired.lease)
     const conn = held.conn
-    const open = channelOpener(conn, remote)
     const consumerHost = c.req.header('host')
     // The guard made sure the URL parses with an http or https scheme, which URLs spell in lower case.
     const proto = c.req.url.startsWith('https:') ? 'https' : 'http'
     const hostForService = upstreamHost(conn.hostHeader, conn.forward, consumerHost)
-    const headers = requestHeadersForUpstream(c.req.raw.headers, {
-      clientIp: remote.address,
-      proto,
-      host: consumerHost,
+    const relay: RelayContext = {
+      svc,
+      c,
+      tunnel,
+      conn,
+      open: channelOpener(conn, remote),
+      path: upstreamPath,
+      headers: requestHeadersForUpstream(c.req.raw.headers, { clientIp: remote.address, proto, host: consumerHost, upstreamHost: hostForService, ...headerEdits(access.edits) }),
       upstreamHost: hostForService,
-      ...headerEdits(access.edits),
-    })
-    // Redirects to the service's own host come back to the public one; under path routing,
-    // redirects and cookies also move under the tunnel's prefix.
-    const location = consumerHost === undefined
-      ? undefined
-      : { prefix: route.routing === 'path' ? tunnelPrefix(route.mount, tunnel) : '/', publicOrigin: `${proto}://${consumerHost}`, upstreamHost: hostForService }
-    if (wantsWebSocket) {
-      const upstream = await connectUpstreamWebSocket(open, { path: upstreamPath, headers, host: hostForService ?? 'localhost' }, svc.config.upstreamHeadTimeout)
-      const finished = () => {
-        held.release()
-        done()
-      }
-      if (upstream.kind === 'failed') {
-        finished()
-        return errorResponse('upstream_unreachable', upstream.message)
-      }
-      registry.traffic.record(tunnel, 0, 0)
-      if (upstream.kind === 'refused') {
-        // The service said no (401 with WWW-Authenticate, say): the consumer hears exactly that.
-        finished()
-        fixResponseFields(upstream.response.headers, location)
-        return runtime.respond(c, upstream.response)
-      }
-      fixResponseFields(upstream.headers, location)
-      try {
-        return await runtime.upgradeWebSocket(c, upstream.bridge(finished), { protocol: upstream.protocol, headers: upstream.headers })
-      } catch (err) {
-        // The runtime refused the handshake after all: give back the channel and the upstream socket.
-        upstream.terminate()
-        finished()
-        return errorResponse('bad_request', `Cannot open a WebSocket: the handshake failed (${(err as Error).message})`)
-      }
-    }
-    const body = requestBody(runtime, c)
-    if (!body.ok) {
-      held.release()
-      done()
-      return errorResponse('bad_request', body.message)
-    }
-    const result = await exchange(
-      channelPoolOf(conn),
-      open,
-      { method: c.req.method, path: upstreamPath, headers, body: body.stream },
-      {
-        timeouts: { head: svc.config.upstreamHeadTimeout, idle: svc.config.upstreamIdleTimeout },
-        // The consumer leaving, or the agent connection dying, ends the exchange at once: the
-        // local service sees its connection close (an LLM stops generating for nobody).
-        onCancel: (cancel) => {
-          const offConsumer = runtime.onConsumerGone(c, () => cancel('the consumer went away'))
-          const offConn = conn.onGone(cancel)
-          return () => {
-            offConsumer()
-            offConn()
-          }
-        },
-      },
-      (end) => {
-        // A response cut after its head: one line (the consumer saw an aborted body, not an error answer).
-        if (end.cut !== undefined) svc.log.warn('upstream_cut', { conn: conn.id, user: tunnel, message: end.cut, bytesIn: end.bytesIn })
-        conn.bytesIn += end.bytesIn
-        conn.bytesOut += end.bytesOut
-        registry.traffic.record(tunnel, end.bytesIn, end.bytesOut)
+      // Redirects to the service's own host come back to the public one; under path routing,
+      // redirects and cookies also move under the tunnel's prefix.
+      location:
+        consumerHost === undefined
+          ? undefined
+          : { prefix: route.routing === 'path' ? tunnelPrefix(route.mount, tunnel) : '/', publicOrigin: `${proto}://${consumerHost}`, upstreamHost: hostForService },
+      finished: () => {
         held.release()
         done()
       },
-    )
-    if (!result.ok) {
-      svc.log.warn('upstream_error', { conn: conn.id, user: tunnel, code: result.code, message: result.message })
-      return errorResponse(result.code, result.message)
     }
-    fixResponseFields(result.response.headers, location)
-    return runtime.respond(c, result.response)
+    return await (wantsWebSocket ? relayWebSocket(relay) : relayHttp(relay))
   } catch (err) {
     // Whatever threw, the channel slot and the in-flight count must not leak with it.
     lease?.release()
@@ -175,24 +107,6 @@ function headerEdits(edits: readonly HeaderEdit[]): { drop?: ReadonlySet<string>
   return { drop, replace }
 }
 const DROP_AUTHORIZATION: ReadonlySet<string> = new Set(['authorization'])
-
-/**
- * The consumer's request body for the local service. Bun's and Deno's servers drop the body of a
- * GET or HEAD (their Request objects follow the Fetch standard), so such a request is refused with
- * a clear reason rather than forwarded without its body; Node's keeps it (search APIs send them).
- */
-function requestBody(runtime: RuntimeAdapter, c: Context): { ok: true; stream: ReadableStream<Uint8Array> | null } | { ok: false; message: string } {
-  const method = c.req.method
-  if (method !== 'GET' && method !== 'HEAD') return { ok: true, stream: c.req.raw.body }
-  const sized = c.req.header('content-length')
-  const hasBody = (sized !== undefined && sized !== '0') || c.req.header('transfer-encoding') !== undefined
-  if (!hasBody) return { ok: true, stream: null }
-  const stream = runtime.getOrHeadBody?.(c)
-  if (stream === undefined) {
-    return { ok: false, message: `Cannot forward the body of a ${method} request: the gateway's ${runtime.name} server drops it (send it as POST, or run the gateway on Node)` }
-  }
-  return { ok: true, stream }
-}
 
 function rateLimited(verdict: Extract<RateVerdict, { ok: false }>, what: string): Response {
   const seconds = retryAfterSeconds(verdict.retryAfterMs)

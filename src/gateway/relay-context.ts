@@ -1,0 +1,27 @@
+import type { Context } from 'hono'
+import type { ChannelOpener } from '../proxy/channel-agent.ts'
+import type { LocationContext } from '../proxy/response-rewrite.ts'
+import type { LiveConn } from './live-conn.ts'
+import type { GatewayServices } from './services.ts'
+
+/**
+ * One admitted consumer request on its way to a local service: who asked, which connection
+ * carries it, how to open a channel there, the fields the service gets, and how the response's
+ * Location and cookies are rewritten. `finished()` gives back the channel slot and the in-flight
+ * ticket, exactly once whatever the path (it is idempotent).
+ */
+export interface RelayContext {
+  readonly svc: GatewayServices
+  readonly c: Context
+  readonly tunnel: string
+  readonly conn: LiveConn
+  readonly open: ChannelOpener
+  /** Origin-form target for the service: the prefix stripped, the query kept. */
+  readonly path: string
+  /** Request fields for the service, filtered (proxy/headers.ts). */
+  readonly headers: string[]
+  /** The Host the service gets (gateway/upstream-host.ts). */
+  readonly upstreamHost: string | undefined
+  readonly location: LocationContext | undefined
+  finished(): void
+}
