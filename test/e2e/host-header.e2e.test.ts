@@ -6,8 +6,8 @@
  * the header fields it received.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
+import { exitCodeOf, ssh, sshKeygen } from '../openssh/support.ts'
 import { ask, echoed, type Echoed } from '../support/consumer.ts'
 import { RUNTIMES, startContractEnv, startEdgeOrigin, type ContractEnv, type EdgeOrigin } from '../support/contract-env.ts'
 import { runtimeCommand, startProcess, stopAll, tempDir, type Proc } from '../support/processes.ts'
@@ -18,24 +18,6 @@ beforeAll(() => {
   edge = startEdgeOrigin()
 })
 afterAll(stopAll)
-
-// Not from test/openssh/support.ts: importing it starts test/fixtures/origin.ts's server in this process.
-const SSH_OPTIONS = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'ExitOnForwardFailure=yes', '-o', 'IdentitiesOnly=yes']
-
-/** An unencrypted ed25519 key pair in `dir`; returns the private key's path. */
-function sshKeygen(dir: string, name: string): string {
-  const path = join(dir, name)
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${name}@test`, '-f', path])
-  return path
-}
-
-/** The exit code of a process expected to end on its own (killed after `ms`). */
-async function exitCodeOf(proc: Proc, ms = 20_000): Promise<number | string> {
-  const timer = setTimeout(() => proc.kill('SIGKILL'), ms)
-  const code = await proc.exited()
-  clearTimeout(timer)
-  return code
-}
 
 /** `burrow keys add USER KEYFILE` on the gateway's data dir, as an operator would. */
 async function keysAdd(dataDir: string, user: string, pubFile: string): Promise<void> {
@@ -149,7 +131,7 @@ for (const runtime of RUNTIMES) {
       for (const [user, forward, expectedHost] of forwards) {
         const key = sshKeygen(keys, user)
         await keysAdd(env.gw.dataDir, user, `${key}.pub`)
-        const tunnel = startProcess('ssh', [...SSH_OPTIONS, '-v', '-N', '-R', forward, '-i', key, '-p', String(sshPort), `${user}@127.0.0.1`])
+        const tunnel = ssh(['-v', '-N', '-R', forward, '-i', key, '-p', String(sshPort), `${user}@127.0.0.1`])
         await tunnel.waitFor(/remote forward success/, 20_000)
         const seen = echoed(await ask({ port: env.port, host: env.host, target: `/t/${user}/echo-head`, headers: [['Authorization', `Bearer ${await tokenFor(user)}`]] }))
         expect({ forward, host: seen.all('host') }).toEqual({ forward, host: [expectedHost] })

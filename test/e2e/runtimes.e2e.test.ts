@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
-import { patternChunk } from '../fixtures/origin.ts'
+import { patternChunk } from '../fixtures/pattern.ts'
 import { startAgent, startGateway, startOrigin, stopAll, type RuntimeName } from '../support/processes.ts'
 import { tokenFor } from '../support/tokens.ts'
 

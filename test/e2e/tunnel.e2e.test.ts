@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
-import { patternChunk } from '../fixtures/origin.ts'
+import { patternChunk } from '../fixtures/pattern.ts'
+import { admin, connectionsOf, eventually } from '../support/admin.ts'
 import { startAgent, startGateway, startOrigin, stopAll, TEST_ADMIN_TOKEN, type AgentProc, type GatewayProc, type Origin } from '../support/processes.ts'
 import { tokenFor } from '../support/tokens.ts'
 
@@ -173,10 +174,16 @@ describe('tunnel end to end (gateway on Bun, agent and origin as separate proces
     expect(lines.at(-1)).toBe(served + 200)
   })
 
-  test('a 4th agent connection of the same user is refused with the limit as reason', async () => {
+  test('a 4th agent connection of the same user is refused with the limit as reason; the first three keep serving', async () => {
+    const before = (await connectionsOf(gw.url, 'alice')).map((c) => c.id).sort()
+    expect(before).toHaveLength(3)
     const extra = await startAgent(gw.url, alice, origin.url, { wait: false })
     await extra.proc.waitFor(/user connection limit \(3\)/)
     extra.proc.kill()
+    const after = await connectionsOf(gw.url, 'alice')
+    expect(after.map((c) => c.id).sort()).toEqual(before)
+    expect(after.map((c) => c.state)).toEqual(['ready', 'ready', 'ready'])
+    expect(await (await asAlice('/t/alice/hello')).text()).toBe('hello from origin ')
   })
 
   test('another user\'s token gets 403, no token 401, a bad token 401', async () => {
@@ -241,6 +248,11 @@ describe('tunnel end to end (gateway on Bun, agent and origin as separate proces
   })
 })
 
+/** /admin/stats totals (busy channels, queued requests) of a gateway. */
+async function totals(g: GatewayProc): Promise<{ busy: number; queued: number }> {
+  return ((await (await admin(g.url, '/admin/stats')).json()) as { totals: { busy: number; queued: number } }).totals
+}
+
 describe('saturation (gateway on Bun, 1 connection of 1 channel, queue of 2)', () => {
   let origin: Origin
   let gw: GatewayProc
@@ -256,11 +268,12 @@ describe('saturation (gateway on Bun, 1 connection of 1 channel, queue of 2)', (
 
   test('requests beyond capacity wait in the queue, then overflow gets 503 tunnel_saturated with Retry-After', async () => {
     const get = (path: string) => fetch(`${gw.url}${path}`, { headers: { authorization: `Bearer ${alice}` } })
-    // One in flight (300 ms), two queued behind it: all three complete, in order.
-    const first = get('/t/alice/slow?ms=300')
-    await Bun.sleep(50)
+    // One in flight, two queued behind it: all three complete. The order is read off
+    // /admin/stats, not guessed with sleeps: the first holds the channel for 2 s, ample to see both.
+    const first = get('/t/alice/slow?ms=2000')
+    await eventually('the first request on the channel', async () => ((await totals(gw)).busy === 1 ? true : undefined), 10_000)
     const queued = [get('/t/alice/slow?ms=10'), get('/t/alice/slow?ms=10')]
-    await Bun.sleep(50)
+    await eventually('two requests queued', async () => ((await totals(gw)).queued === 2 ? true : undefined), 10_000)
     const overflow = await get('/t/alice/hello')
     expect(overflow.status).toBe(503)
     expect(overflow.headers.get('retry-after')).toBe('1')
@@ -273,8 +286,8 @@ describe('saturation (gateway on Bun, 1 connection of 1 channel, queue of 2)', (
     const g2 = await startGateway('bun', { SSH_MAX_CHANNELS: '1', QUEUE_MAX_WAITING: '5', QUEUE_TIMEOUT: '200' })
     await startAgent(g2.url, alice, origin.url)
     const get = (path: string) => fetch(`${g2.url}${path}`, { headers: { authorization: `Bearer ${alice}` } })
-    const busy = get('/t/alice/slow?ms=800')
-    await Bun.sleep(50)
+    const busy = get('/t/alice/slow?ms=2000')
+    await eventually('the channel to be busy', async () => ((await totals(g2)).busy === 1 ? true : undefined), 10_000)
     const waited = await get('/t/alice/hello')
     expect(waited.status).toBe(503)
     expect(((await waited.json()) as { error: { code: string } }).error.code).toBe('tunnel_saturated')

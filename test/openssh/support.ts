@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
-import { patternChunk } from '../fixtures/origin.ts'
+import { patternChunk } from '../fixtures/pattern.ts'
 import { runtimeCommand, startProcess, type Proc } from '../support/processes.ts'
 
 /** Options every test connection uses: no host-key prompts or files, no password prompts, fail fast. */

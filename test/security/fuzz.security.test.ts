@@ -10,11 +10,11 @@ afterAll(stopAll)
 /**
  * A sample of `bun run fuzz` (test/security/fuzz/run.ts, 10,000 + 10,000 cases per runtime) that
  * keeps the suite fast: more cases on Bun, the primary runtime, fewer on Deno and Node. A new seed
- * every run widens coverage over time; a failure prints the seed, and `bun run fuzz --seed=N
- * --runtime=R` replays it.
+ * every run widens coverage over time; the seed is in every test's name, `FUZZ_SEED=N npm test`
+ * replays the sample and `bun run fuzz --seed=N --runtime=R` the whole run.
  */
 const SAMPLE: Record<RuntimeName, number> = { bun: 2000, deno: 500, node: 500 }
-const seed = Date.now() % 100_000
+const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 100_000)
 
 const stages = {} as Record<RuntimeName, FuzzStage>
 beforeAll(async () => {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { connect, type Socket } from 'node:net'
 import { silentLogger } from '../../src/log/logger.ts'
 import { listenSshTcp, type AcceptedSocket, type SshTcpListener } from '../../src/transport/ssh-tcp-listener.ts'
+import { eventually } from '../support/admin.ts'
 
 let listener: SshTcpListener | undefined
 afterEach(async () => {
@@ -40,22 +41,24 @@ describe('listenSshTcp (before SSH authentication)', () => {
     listener = await listenSshTcp({ host: '127.0.0.1', port: 0, log: silentLogger, maxUnauthenticated: 2, onSocket: (a) => accepted.push(a) })
     const a = dial(listener.port)
     const b = dial(listener.port)
-    while (accepted.length < 2) await new Promise((r) => setTimeout(r, 5))
+    await eventually('two accepted sockets', () => (accepted.length >= 2 ? true : undefined), 5_000, 5)
     const c = dial(listener.port)
     expect(await within(c.closed, 2_000)).not.toBe('open')
     expect(accepted).toHaveLength(2)
     accepted[0]!.authenticated()
     const d = dial(listener.port)
-    while (accepted.length < 3) await new Promise((r) => setTimeout(r, 5))
+    await eventually('a third accepted socket', () => (accepted.length >= 3 ? true : undefined), 5_000, 5)
     expect(await within(d.closed, 200)).toBe('open')
     for (const s of [a, b, d]) s.socket.destroy()
   })
 
   test('close() stops accepting and cuts open sockets', async () => {
-    listener = await listenSshTcp({ host: '127.0.0.1', port: 0, log: silentLogger, onSocket: (a) => a.authenticated() })
+    const accepted: AcceptedSocket[] = []
+    listener = await listenSshTcp({ host: '127.0.0.1', port: 0, log: silentLogger, onSocket: (a) => (accepted.push(a), a.authenticated()) })
     const port = listener.port
     const { closed } = dial(port)
-    await new Promise((r) => setTimeout(r, 50))
+    // Accepted first (not a sleep): close() must cut a socket it holds.
+    await eventually('the socket to be accepted', () => (accepted.length >= 1 ? true : undefined), 5_000, 5)
     await listener.close()
     listener = undefined
     expect(await within(closed, 2_000)).not.toBe('open')
