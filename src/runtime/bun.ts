@@ -4,16 +4,20 @@ import { onSignalAborted } from './consumer-gone.ts'
 import { webResponse } from './web-response.ts'
 import type { AdapterOptions, RuntimeAdapter, ServeHandle, ServeOptions } from './types.ts'
 
-declare const Bun: {
+/** The part of the `Bun` global the adapter uses: Bun.serve. */
+export interface BunServeApi {
   serve(options: Record<string, unknown>): { port?: number; stop(force?: boolean): Promise<void> }
 }
+
+// Read at serve time, never at import: the adapter loads on any runtime.
+const BUN: BunServeApi = { serve: (o) => (globalThis as unknown as { Bun: BunServeApi }).Bun.serve(o) }
 
 /**
  * The Bun adapter: Bun.serve, and WebSockets through its `upgrade()` and `websocket` handler.
  * Importing it touches no Bun global (Hono's `hono/bun` does), so it loads anywhere and its
  * `websocket` handler exists as soon as the gateway does.
  */
-export function createBunAdapter(options: AdapterOptions): RuntimeAdapter {
+export function createBunAdapter(options: AdapterOptions, bun: BunServeApi = BUN): RuntimeAdapter {
   const websocket = bunWebSocketHandler(options.maxFrameBytes)
   return {
     name: 'bun',
@@ -34,7 +38,7 @@ export function createBunAdapter(options: AdapterOptions): RuntimeAdapter {
       ;(raw as BunSocket).terminate?.()
     },
     async serve(app: Hono<any, any, any>, serveOptions: ServeOptions): Promise<ServeHandle> {
-      const server = Bun.serve({
+      const server = bun.serve({
         port: serveOptions.port,
         hostname: serveOptions.hostname,
         fetch: app.fetch,
