@@ -1,4 +1,4 @@
-/** The error vocabulary of the HTTP contract (DESIGN: "Errors"), in one place. */
+/** The error vocabulary of the HTTP contract (README: "Errors"), in one place. */
 export const ERROR_STATUS = {
   unauthorized: 401,
   forbidden: 403,

@@ -3,7 +3,7 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 
 export type LogFields = Record<string, unknown>
 
-/** Structured logger: one JSON object per line with a stable `event` name (STYLE §12). */
+/** Structured logger: one JSON object per line with a stable `event` name. */
 export interface Logger {
   debug(event: string, fields?: LogFields): void
   info(event: string, fields?: LogFields): void

@@ -1,7 +1,7 @@
 /**
  * A token bucket, as pure functions over an immutable value: a bucket holds up to `burst` tokens,
  * refills at `perSecond`, and each admitted attempt takes one. Time is an argument (`now`, ms), so
- * the shell reads the clock once and tests need no sleeps (STYLE §1).
+ * the shell reads the clock once and tests need no sleeps.
  */
 
 /** How fast a bucket refills and how much it holds. */

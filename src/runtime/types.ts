@@ -49,7 +49,7 @@ export interface TunnelWSEvents extends WSEvents {
 }
 
 /**
- * What differs between Bun, Deno and Node, behind one shape. Two phases (STYLE §5): the adapter is
+ * What differs between Bun, Deno and Node, behind one shape. Two phases: the adapter is
  * loaded with the root app that will receive upgrades (Node's @hono/node-ws routes upgrades through
  * it), then `serve()` listens.
  */

@@ -1,10 +1,16 @@
 import type { Duplex } from 'node:stream'
 import ssh2, { type AuthContext, type Connection, type Server, type ServerChannel, type TcpipBindInfo } from 'ssh2'
-import type { SshCredentialCheck } from '../auth/ssh-credentials.ts'
 import type { Logger } from '../log/logger.ts'
 import { MISSED_KEEPALIVES } from '../wire/index.ts'
 import { SSH_ALGORITHMS } from './ssh-algorithms.ts'
 import { DISCONNECT, disconnectWithReason } from './ssh-disconnect.ts'
+
+/**
+ * How the server checks an OpenSSH user's credentials (an authorized key, or a token as the
+ * password): `authenticated` lets the user in, `key-ok` answers a publickey query without
+ * signature (the client may now sign), `rejected` refuses. The gateway passes auth's check.
+ */
+export type SshCredentialCheck = (ctx: AuthContext) => Promise<'authenticated' | 'key-ok' | 'rejected'>
 
 /** Who a transport already authenticated (the WebSocket route checked the bearer token). */
 export interface SessionBinding {

@@ -45,13 +45,11 @@ export interface WsDuplexOptions {
   readonly closeHandshakeMs?: number
 }
 
-// ssh2 ignores write()'s return value and callbacks: what bounds the bytes an honest peer has in
-// flight is the SSH channel windows it granted (ssh2 and OpenSSH grant 2 MiB per channel, and a
-// connection carries at most 10 channels, so about 20 MiB). Holding writes back below that only
-// stalls the pipe: with a 1 MiB mark and a 5 ms poll, a download's sender spent most of its time
-// waiting and moved 190 MiB/s; passing writes straight through, 400 MiB/s. So the mark sits above
-// what windows allow, where it only keeps a runtime's own buffer under its limit (Bun drops frames
-// beyond `backpressureLimit`), and a hard cap catches peers that grant windows and never read.
+// ssh2 ignores write()'s return value: what bounds an honest peer's bytes in flight is the SSH
+// channel windows it granted (2 MiB per channel, 10 channels: about 20 MiB). Holding writes back
+// below that only stalls the pipe (docs/STACK-FINDINGS.md has the figures), so the mark sits above
+// it, where it only keeps a runtime's own buffer under its limit (Bun drops frames beyond
+// `backpressureLimit`); the hard cap catches peers that grant windows and never read.
 const DEFAULT_HIGH_WATER = 24 * 1024 * 1024
 const DEFAULT_MAX_QUEUED = 64 * 1024 * 1024
 // Not every runtime tells us when its send buffer drains (Deno, `ws`, Bun's client): poll then.
@@ -62,7 +60,7 @@ const DRAIN_POLL_MS = 1
 const DEFAULT_CLOSE_HANDSHAKE_MS = 250
 
 /**
- * A WebSocket adapted into a Node `Duplex`, once, so SSH never knows (STYLE §6): binary frames in
+ * A WebSocket adapted into a Node `Duplex`, once, so SSH never knows: binary frames in
  * are pushed as bytes, writes go out as binary frames. Frames arriving before a reader attaches
  * are buffered by the stream, not lost.
  */
@@ -147,12 +145,10 @@ export class WsDuplex extends Duplex {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (this.#closed) return callback(new Error('Cannot write: WebSocket closed'))
-    // ssh2 writes each SSH packet on its own, several in one turn of the event loop (a response's
-    // data, EOF and CLOSE), and a busy gateway answers many consumers in one turn of I/O. Gather
-    // them and send one frame when the turn's I/O callbacks are done (setImmediate, not a timer):
-    // fewer frames and syscalls on both ends. A microtask flushed once per request instead; this
-    // took 20-25 % of the agent's CPU and 10-15 % of the gateway's per small GET, at no cost in
-    // single-request latency (wrk c64 through Bun: 13.5-14.7k -> 15.2-16.6k req/s).
+    // ssh2 writes each SSH packet on its own, several in one turn (a response's data, EOF and
+    // CLOSE), and a busy gateway answers many consumers in one turn of I/O: gather them into one
+    // frame once the turn's I/O callbacks are done (setImmediate, not a timer), which costs no
+    // latency and saves CPU on both ends (docs/BENCHMARKS.md).
     this.#out.push(chunk)
     this.#outBytes += chunk.byteLength
     if (!this.#flushScheduled) {

@@ -1,5 +1,5 @@
 /**
- * The consumer contract end to end (README "Consumers", DESIGN "Contract additions"): where a
+ * The consumer contract end to end (README "Consumers"): where a
  * consumer's token may be, what the local service then receives, what is refused and how, on a
  * gateway on Bun, Deno and Node. The local service is test/fixtures/edge-origin.ts: `/echo-head`
  * answers with the request's raw header fields, so every assertion on "the service receives" is

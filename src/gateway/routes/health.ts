@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import type { GatewayServices } from '../services.ts'
 
-/** `GET /healthz` and `GET /readyz` (DESIGN: HTTP routes). */
+/** `GET /healthz` and `GET /readyz` (README: HTTP routes). */
 export function healthRoutes(svc: GatewayServices): Hono {
   const app = new Hono()
   app.get('/healthz', (c) => (svc.isDraining() ? c.json({ status: 'draining' }, 503) : c.json({ status: 'ok' })))
