@@ -5,7 +5,7 @@
  * filled it (`--prefer-offline`), else from the registry.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { killGroup, runCommand, startCommand, userEnv, type CommandResult } from '../support/commands.ts'
 import { ROOT, tempDir } from '../support/processes.ts'
@@ -35,7 +35,7 @@ beforeAll(async () => {
   const pack = await mustRun('npm', ['pack', '--json', '--pack-destination', work], ROOT, 120_000)
   packed = (JSON.parse(pack.stdout) as PackEntry[])[0]!
   rmSync(project, { recursive: true, force: true })
-  await mustRun('mkdir', ['-p', project], work, 5_000)
+  mkdirSync(project)
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2))
   // @types/node: what any TypeScript project on Node has; the typecheck below needs it.
   await mustRun('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, packed.filename), '@types/node@^20'], project, 120_000)
