@@ -8,9 +8,8 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { Copy, DockerfileParser, type Instruction } from 'dockerfile-ast'
 import { validate } from 'dockerfile-utils'
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { killGroup, runCommand, startCommand, userEnv } from '../support/commands.ts'
+import { freePort, killGroup, runCommand, startCommand, userEnv } from '../support/commands.ts'
 import { ROOT, tempDir } from '../support/processes.ts'
 
 const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
@@ -144,14 +143,3 @@ describe('what the image runs, run here', () => {
     }
   })
 })
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-  })
-}
