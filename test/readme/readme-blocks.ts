@@ -1,25 +1,28 @@
 /**
  * The shell commands of a README section, as a reader would type them: the ```sh blocks under a
- * `## ` heading, with backslash-continued lines joined and comment-only and blank lines left out.
- * A comment at the end of a command stays: bash ignores it.
+ * `## ` heading (not its subsections), with backslash-continued lines joined, and comment-only and
+ * blank lines left out. A comment at the end of a command stays: bash ignores it.
  */
 
-/** Commands of the ```sh blocks between `## <heading>` and the next `## `, in order. */
+/**
+ * Commands of the ```sh blocks of the section headed `## <heading>` (its own text, up to the next
+ * heading of any level), in order.
+ */
 export function sectionCommands(markdown: string, heading: string): string[] {
   const lines = markdown.split('\n')
   const start = lines.findIndex((l) => l.startsWith('## ') && l.slice(3).trim().startsWith(heading))
   if (start < 0) throw new Error(`README has no "## ${heading}" section`)
-  const end = lines.findIndex((l, i) => i > start && l.startsWith('## '))
-  const section = lines.slice(start + 1, end < 0 ? undefined : end)
   const commands: string[] = []
-  let inSh = false
+  let fence: 'none' | 'sh' | 'other' = 'none'
   let pending = ''
-  for (const line of section) {
+  for (const line of lines.slice(start + 1)) {
     if (line.startsWith('```')) {
-      inSh = !inSh && /^```(sh|bash|shell)\s*$/.test(line)
+      fence = fence !== 'none' ? 'none' : /^```(sh|bash|shell)\s*$/.test(line) ? 'sh' : 'other'
       continue
     }
-    if (!inSh) continue
+    // A heading ends the section; inside a fence, `#` starts a shell comment instead.
+    if (fence === 'none' && /^#{1,6} /.test(line)) break
+    if (fence !== 'sh') continue
     const text = pending + line
     if (text.endsWith('\\')) {
       pending = text.slice(0, -1).trimEnd() + ' '
