@@ -11,8 +11,8 @@ const OPEN_FAILURE: Record<number, string> = {
 
 /**
  * Opens `forwarded-tcpip` channels on `conn` for a consumer at `remote` (RFC 4254 §7.2: the
- * originator address is the consumer's). Every open channel is counted on the connection until it
- * closes. A refusal is explained: the agent's own description when it gave one (Burrow's agent
+ * originator address is the consumer's). Every open channel is adopted by the connection (counted,
+ * and ended if the connection goes). A refusal is explained: the agent's own description when it gave one (Burrow's agent
  * says which connect failed and why, OpenSSH says `connect failed: Connection refused`), else
  * the RFC 4254 reason.
  */
@@ -20,12 +20,12 @@ export function channelOpener(conn: LiveConn, remote: { address: string | undefi
   return (cb) => {
     const client = conn.client
     const fwd = conn.forward
-    if (client === undefined || fwd === undefined || conn.closing !== undefined) return cb(new Error('the agent connection is closing'))
+    if (client === undefined || fwd === undefined || conn.goneReason !== undefined) return cb(new Error(conn.goneReason ?? 'the agent connection is closing'))
     try {
       client.forwardOut(fwd.bindAddr, fwd.bindPort, remote.address ?? '127.0.0.1', remote.port ?? 0, (err, channel) => {
-        if (err !== undefined && err !== null) return cb(new Error(openFailure(err)))
-        conn.channels++
-        channel.once('close', () => conn.channels--)
+        // A connection that went away while the open was pending fails it ('No response from server'): say why.
+        if (err !== undefined && err !== null) return cb(new Error(conn.goneReason ?? openFailure(err)))
+        conn.adopt(channel)
         cb(undefined, channel)
       })
     } catch (err) {

@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import { ChannelPool } from '../proxy/channel-pool.ts'
-import { exchange } from '../proxy/exchange.ts'
+import { CONSUMER_LEFT, exchange } from '../proxy/exchange.ts'
 import type { RuntimeAdapter } from '../runtime/index.ts'
 import { errorResponse } from './errors.ts'
 import type { RelayContext } from './relay-context.ts'
@@ -28,24 +28,24 @@ export async function relayHttp(r: RelayContext): Promise<Response> {
     r.finished()
     return errorResponse('bad_request', body.message)
   }
+  // A consumer that leaves (a closed tab, a client timeout, the end of a load test) is routine, not
+  // a fault of the service or the tunnel: one info line, never a warning or an upstream_* code.
   const result = await exchange(
     channelPoolOf(conn),
     r.open,
     { method: c.req.method, path: r.path, headers: r.headers, body: body.stream },
     {
       timeouts: { head: svc.config.upstreamHeadTimeout, idle: svc.config.upstreamIdleTimeout },
-      onCancel: (cancel) => {
-        const offConsumer = runtime.onConsumerGone(c, () => cancel('the consumer went away'))
-        const offConn = conn.onGone(cancel)
-        return () => {
-          offConsumer()
-          offConn()
-        }
-      },
+      onCancel: (cancel) =>
+        runtime.onConsumerGone(c, () => cancel(CONSUMER_LEFT)),
+      connGone: () => conn.goneReason,
     },
     (end) => {
       // A response cut after its head: one line (the consumer saw an aborted body, not an error answer).
-      if (end.cut !== undefined) svc.log.warn('upstream_cut', { conn: conn.id, user: tunnel, message: end.cut, bytesIn: end.bytesIn })
+      if (end.cut !== undefined) {
+        if (end.cut === CONSUMER_LEFT) svc.log.info('consumer_gone', { conn: conn.id, user: tunnel, during: 'body', bytesIn: end.bytesIn })
+        else svc.log.warn('upstream_cut', { conn: conn.id, user: tunnel, message: end.cut, bytesIn: end.bytesIn })
+      }
       conn.bytesIn += end.bytesIn
       conn.bytesOut += end.bytesOut
       svc.registry.traffic.record(tunnel, end.bytesIn, end.bytesOut)
@@ -53,6 +53,11 @@ export async function relayHttp(r: RelayContext): Promise<Response> {
     },
   )
   if (!result.ok) {
+    if (result.message === CONSUMER_LEFT) {
+      svc.log.info('consumer_gone', { conn: conn.id, user: tunnel, during: 'head' })
+      // Nobody reads this answer; the runtime has closed the connection.
+      return errorResponse(result.code, result.message)
+    }
     svc.log.warn('upstream_error', { conn: conn.id, user: tunnel, code: result.code, message: result.message })
     return errorResponse(result.code, result.message)
   }

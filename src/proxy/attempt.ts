@@ -6,6 +6,13 @@ import { writeRequest, type RequestBody, type UpstreamRequest } from './request-
 import { ResponseReader, type ResponseHead } from './response-reader.ts'
 import type { FieldList, InterimResponse, UpstreamResponse } from './upstream-response.ts'
 
+/**
+ * The reason an exchange ends with when its consumer left: the consumer's connection closed (the
+ * cancel hook) or it cancelled the response body stream (what Bun, Deno and Node do when a consumer
+ * disconnects mid-body). Compare an ExchangeEnd's `cut` or a result's `message` with it.
+ */
+export const CONSUMER_LEFT = 'the consumer went away'
+
 /** How one attempt ended: retry on a fresh channel, or done with its result and the end of its body. */
 export type Outcome = { kind: 'retry'; message: string } | { kind: 'done'; result: UpstreamResult; ended: Promise<ExchangeEnd> }
 
@@ -45,6 +52,7 @@ export class Attempt {
     private readonly body: RequestBody,
     private readonly timeouts: UpstreamTimeouts,
     private readonly allowReuse: boolean,
+    private readonly connGone: () => string | undefined = () => undefined,
   ) {
     this.#ended = new Promise((r) => (this.#endWith = r))
     this.#trailers = deferred<FieldList>()
@@ -61,7 +69,10 @@ export class Attempt {
     this.#armHead()
     this.pool.acquire(this.allowReuse, this.open).then(
       (got) => this.#onChannel(got.channel, got.reused),
-      (err: Error) => this.#fail(`the agent could not reach its local service (${err.message})`),
+      (err: Error) => {
+        const gone = this.connGone()
+        this.#fail(gone ?? `the agent could not reach its local service (${err.message})`, { noRetry: gone !== undefined })
+      },
     )
     return outcome
   }
@@ -107,8 +118,9 @@ export class Attempt {
   }
 
   readonly #onEnd = (): void => {
-    // ssh2 ends a channel's stream on CLOSE too: only EOF says the service finished sending.
-    if (closedWithoutEof(this.#channel)) return this.#onClose()
+    // ssh2 ends a channel's stream on CLOSE too (and on its connection's end): only EOF says the
+    // service finished sending.
+    if (closedWithoutEof(this.#channel) || this.connGone() !== undefined) return this.#onClose()
     this.#eof = true
     const cut = this.#reader.end()
     if (cut !== undefined) this.#fail(cut)
@@ -120,11 +132,16 @@ export class Attempt {
   // agent dropped the channel; a clean close of the service's side arrives as 'end' first.
   readonly #onClose = (): void => {
     if (this.#reader.state === 'complete') return
+    const gone = this.connGone()
+    if (gone !== undefined) return this.#fail(gone, { noRetry: true })
     if (this.#eof) return this.#fail('the tunnel closed before the response was complete')
     this.#fail(this.#reader.state === 'head' ? 'the local service reset the connection' : 'the local service reset the connection before the response was complete')
   }
 
-  readonly #onError = (err: Error): void => this.#fail(`the tunnel failed (${err.message})`)
+  readonly #onError = (err: Error): void => {
+    const gone = this.connGone()
+    this.#fail(gone ?? `the tunnel failed (${err.message})`, { noRetry: gone !== undefined })
+  }
 
   #onHead(head: ResponseHead): void {
     clearTimeout(this.#headTimer)
@@ -173,7 +190,7 @@ export class Attempt {
             for (const bytes of early) c.enqueue(bytes)
           },
           pull: () => this.#pull(),
-          cancel: () => this.#fail('the consumer went away', { noRetry: true }),
+          cancel: () => this.#fail(CONSUMER_LEFT, { noRetry: true }),
         },
         { highWaterMark: 8 },
       )

@@ -1,6 +1,8 @@
 import type { ChannelOpener } from './channel-agent.ts'
 import type { ChannelPool } from './channel-pool.ts'
 import { Attempt } from './attempt.ts'
+
+export { CONSUMER_LEFT } from './attempt.ts'
 import { prepareBody, type RequestBody, type UpstreamRequest } from './request-writer.ts'
 import type { UpstreamResponse } from './upstream-response.ts'
 
@@ -14,14 +16,20 @@ export interface UpstreamTimeouts {
 }
 
 /**
- * Lets something outside end the exchange early: the consumer went away, or the agent connection
- * carrying it died. The exchange passes its `cancel`; the hook returns how to unsubscribe.
+ * Lets something outside end the exchange early (the consumer went away). The exchange passes its
+ * `cancel`; the hook returns how to unsubscribe.
  */
 export type CancelHook = (cancel: (reason: string) => void) => () => void
 
 export interface ExchangeOptions {
   readonly timeouts: UpstreamTimeouts
   readonly onCancel?: CancelHook
+  /**
+   * Why the agent connection carrying the channels went away, or undefined while it stands. Asked
+   * (not subscribed to: see gateway/live-conn.ts) when a channel ends or cannot be opened: the
+   * connection ends its channels when it goes, and this says so instead of "reset".
+   */
+  readonly connGone?: () => string | undefined
 }
 
 /** How the exchange ended, reported once (to free the channel slot and count bytes). */
@@ -75,7 +83,7 @@ export async function exchange(pool: ChannelPool, open: ChannelOpener, req: Upst
       end({ ok: false, bytesIn: 0, bytesOut: 0 })
       return { ok: false, code: 'upstream_unreachable', message: cancelled }
     }
-    current = new Attempt(pool, open, req, body, options.timeouts, replayable && attempt === 0)
+    current = new Attempt(pool, open, req, body, options.timeouts, replayable && attempt === 0, options.connGone)
     const outcome = await current.run()
     if (outcome.kind === 'done') {
       outcome.ended.then(end)
