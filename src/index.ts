@@ -6,7 +6,8 @@ import { createGatewayShell, type Gateway, type GatewayShellOptions } from './ga
 import { createRuntimeAdapter, detectRuntime, type RuntimeName } from './runtime/index.ts'
 import { MAX_FRAME_BYTES } from './transport/frame-limit.ts'
 
-export type { Gateway, GatewayIdentity, GatewayStats } from './gateway/index.ts'
+export type { Gateway, GatewayIdentity, GatewayStats, TlsSummary } from './gateway/index.ts'
+export { DataDirError, TlsFilesError } from './gateway/index.ts'
 export type { RuntimeName, ServeHandle } from './runtime/index.ts'
 export { createAgent, type AgentOptions, type Agent, type AgentStatus } from './agent/agent.ts'
 export { signToken, verifyToken } from './auth/tokens.ts'

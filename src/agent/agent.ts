@@ -19,6 +19,12 @@ export interface AgentOptions {
   /** Expected gateway host key (`SHA256:…`); a mismatch is refused. */
   readonly fingerprint?: string
   /**
+   * PEM certificates (text, not a path) to trust for an https/wss gateway in place of the system's
+   * store: a private CA, or a self-signed gateway certificate. An untrusted certificate stops the
+   * agent with the reason (retrying cannot fix it).
+   */
+  readonly ca?: string
+  /**
    * The Host header the local service gets: 'rewrite' (default: the `to` target's own `host:port`,
    * which services checking Host, such as Ollama and Vite, accept), 'preserve' (the consumer's,
    * the public host), or a fixed `host[:port]`. The public host always travels in X-Forwarded-Host.
@@ -106,6 +112,7 @@ export function createAgent(options: AgentOptions): Agent {
         hostHeader: hostHeader!,
         target: target!,
         fingerprint: options.fingerprint,
+        ca: options.ca,
         keepaliveInterval: options.keepaliveInterval ?? 60_000,
         log,
         signal: abort.signal,

@@ -7,6 +7,7 @@ import { WsDuplex, wsClientFrames } from '../transport/ws-duplex.ts'
 import { dialTarget, type LocalTarget } from './local-target.ts'
 import { readRefusal } from './refused-upgrade.ts'
 import { splice } from './splice.ts'
+import { describeTlsFailure } from './tls-trust.ts'
 import { watchSilence, type SilenceWatchdog } from './silence-watchdog.ts'
 
 // When SSH ends first, how long to wait for the WebSocket close frame that says why (its reason).
@@ -25,6 +26,8 @@ export interface DialOptions {
   readonly hostHeader: string
   readonly target: LocalTarget
   readonly fingerprint: string | undefined
+  /** PEM certificates to trust for a wss gateway instead of the system's store (`--ca`). */
+  readonly ca: string | undefined
   readonly keepaliveInterval: number
   readonly log: Logger
   readonly signal: AbortSignal
@@ -84,6 +87,7 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       },
       perMessageDeflate: false,
       handshakeTimeout: 20_000,
+      ...(o.ca === undefined ? {} : { ca: o.ca }),
     })
     ws.binaryType = 'nodebuffer'
     const duplex = new WsDuplex(wsClientFrames(ws))
@@ -99,7 +103,12 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
         else finish({ kind: 'retry', message: `the gateway answered ${status}${why}`, wasUp: false })
       }),
     )
-    ws.on('error', (err: Error) => finish({ kind: 'retry', message: `cannot reach the gateway: ${err.message}`, wasUp: up }))
+    ws.on('error', (err: Error) => {
+      // An untrusted certificate stays untrusted: stop and say what to change, as for a host key.
+      const tls = describeTlsFailure(err, o.url, o.ca !== undefined)
+      if (tls !== undefined) finish({ kind: 'fatal', message: tls })
+      else finish({ kind: 'retry', message: `cannot reach the gateway: ${err.message}`, wasUp: up })
+    })
     ws.on('close', (code: number, reason: Buffer) => {
       duplex.remoteClosed()
       const why = reason.toString('utf8') || `WebSocket closed (${code})`

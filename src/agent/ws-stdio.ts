@@ -1,11 +1,14 @@
 import type { Readable, Writable } from 'node:stream'
 import WebSocket from 'ws'
 import { readRefusal } from './refused-upgrade.ts'
+import { describeTlsFailure } from './tls-trust.ts'
 
 export interface WsStdioOptions {
   /** The gateway's `/tunnel` WebSocket URL (see `tunnelUrl`). */
   readonly url: string
   readonly token: string
+  /** PEM certificates to trust for a wss gateway instead of the system's store (`--ca`). */
+  readonly ca?: string | undefined
   /** Bytes to send (the SSH client's output: our stdin). */
   readonly input: Readable
   /** Bytes received (to the SSH client: our stdout). */
@@ -44,6 +47,7 @@ export function bridgeWsStdio(o: WsStdioOptions): Promise<WsStdioResult> {
       headers: { authorization: `Bearer ${o.token}` },
       perMessageDeflate: false,
       handshakeTimeout: 20_000,
+      ...(o.ca === undefined ? {} : { ca: o.ca }),
     })
     ws.binaryType = 'nodebuffer'
     // Listen before 'open': the gateway's SSH ident can arrive in the same tick.
@@ -62,7 +66,7 @@ export function bridgeWsStdio(o: WsStdioOptions): Promise<WsStdioResult> {
         finish({ ok: false, message: `the gateway ${what} (${status}): ${detail}` })
       })
     })
-    ws.on('error', (err: Error) => finish({ ok: false, message: `cannot reach ${o.url}: ${err.message}` }))
+    ws.on('error', (err: Error) => finish({ ok: false, message: describeTlsFailure(err, o.url, o.ca !== undefined) ?? `cannot reach ${o.url}: ${err.message}` }))
     ws.on('close', (code: number, reason: Buffer) => {
       // A refused upgrade is reported with its body by 'unexpected-response'.
       if (refused) return

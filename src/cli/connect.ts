@@ -1,4 +1,5 @@
 import { createAgent } from '../agent/agent.ts'
+import { readCaFile } from '../agent/tls-trust.ts'
 import { agentSettingsFromEnv, formatConfigIssues } from '../config/index.ts'
 import { createLogger } from '../log/logger.ts'
 import { FINGERPRINT } from '../wire/index.ts'
@@ -18,6 +19,7 @@ export const CONNECT_HELP: CommandHelp = {
     ['--connections N', 'parallel connections to keep, 1 to 3 (default 1)'],
     ['--public', 'consumers reach the tunnel without a token'],
     ['--fingerprint SHA256:…', "pin the gateway's SSH host key (burrow serve prints it)"],
+    ['--ca FILE', "PEM certificate(s) to trust for an https gateway: its private CA, or its self-signed certificate"],
     ['--host-header MODE', 'Host the service gets: rewrite (its own host:port, default), preserve, or HOST[:PORT]'],
   ],
   notes: ['Environment: SSH_KEEPALIVE_INTERVAL (ms between keep-alives, default 60000), LOG_LEVEL (default warn).'],
@@ -30,6 +32,7 @@ interface ConnectFlags {
   connections?: string
   public?: boolean
   fingerprint?: string
+  ca?: string
   'host-header'?: string
 }
 
@@ -40,6 +43,7 @@ const FLAGS = {
   connections: { type: 'string' },
   public: { type: 'boolean' },
   fingerprint: { type: 'string' },
+  ca: { type: 'string' },
   'host-header': { type: 'string' },
 } as const
 
@@ -61,6 +65,12 @@ export async function connectCommand(argv: string[], io: CliIo): Promise<number>
     if (!fingerprint.startsWith('SHA256:')) fingerprint = `SHA256:${fingerprint}`
     if (!FINGERPRINT.test(fingerprint)) return usage(io, `--fingerprint ${f.fingerprint}: expected SHA256: and 43 base64 characters, as burrow serve prints it`)
   }
+  let ca: string | undefined
+  try {
+    ca = f.ca === undefined ? undefined : readCaFile(f.ca)
+  } catch (err) {
+    return usage(io, (err as Error).message)
+  }
   const settings = agentSettingsFromEnv(io.env)
   if (!settings.ok) {
     io.err(formatConfigIssues(settings.issues))
@@ -76,6 +86,7 @@ export async function connectCommand(argv: string[], io: CliIo): Promise<number>
       connections,
       isPublic: f.public ?? false,
       fingerprint,
+      ca,
       hostHeader: f['host-header'],
       keepaliveInterval: settings.config.keepaliveInterval,
       logger: createLogger(settings.config.logLevel),

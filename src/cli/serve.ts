@@ -1,5 +1,5 @@
 import { CONFIG_VARIABLES, ConfigError, configFromEnv, formatConfigIssues } from '../config/index.ts'
-import { DataDirError } from '../gateway/index.ts'
+import { DataDirError, TlsFilesError } from '../gateway/index.ts'
 import { createGateway } from '../index.ts'
 import { parseCommand } from './args.ts'
 import { EXIT, EXIT_ON_SIGNAL } from './exit-codes.ts'
@@ -28,7 +28,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   try {
     server = await gw.listen()
   } catch (err) {
-    if (err instanceof DataDirError || err instanceof ConfigError) {
+    if (err instanceof DataDirError || err instanceof ConfigError || err instanceof TlsFilesError) {
       io.err(`burrow: ${err.message}`)
       return EXIT.usage
     }
@@ -59,7 +59,9 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   // The address actually bound; a wildcard also gets the local address a browser can open.
   const wildcard = server.hostname === '0.0.0.0' || server.hostname === '::'
   const host = server.hostname.includes(':') ? `[${server.hostname}]` : server.hostname
-  io.out(`Burrow gateway on http://${host}:${server.port} (${gw.runtime})${wildcard ? `, all interfaces; locally http://127.0.0.1:${server.port}` : ''}`)
+  const scheme = id.tls === undefined ? 'http' : 'https'
+  io.out(`Burrow gateway on ${scheme}://${host}:${server.port} (${gw.runtime})${wildcard ? `, all interfaces; locally ${scheme}://127.0.0.1:${server.port}` : ''}`)
+  if (id.tls !== undefined) io.out(`  TLS:          ${id.tls.subject}${id.tls.subjectAltName === '' ? '' : ` (${id.tls.subjectAltName})`}, expires ${id.tls.validTo}`)
   io.out(`  SSH host key: ${id.hostKeyFingerprint}`)
   io.out(id.adminTokenPath !== undefined ? `  admin token:  in ${id.adminTokenPath}` : '  admin token:  from BURROW_ADMIN_TOKEN')
   io.out(`  data dir:     ${id.dataDir}`)

@@ -4,6 +4,7 @@ import { EXIT } from './exit-codes.ts'
 import { commandHelp, usageHint, type CommandHelp } from './help.ts'
 import { tunnelUrl } from '../agent/tunnel-url.ts'
 import { bridgeWsStdio } from '../agent/ws-stdio.ts'
+import { readCaFile } from '../agent/tls-trust.ts'
 
 /** The streams and settings `ws-stdio` uses, passed in by cli.ts (the only place that touches `process`). */
 export interface WsStdioIo {
@@ -17,7 +18,10 @@ export interface WsStdioIo {
 export const WS_STDIO_HELP: CommandHelp = {
   synopsis: 'ws-stdio URL [--token T]',
   summary: "Bridge stdin/stdout to the gateway's /tunnel WebSocket: OpenSSH's ProxyCommand where only HTTP gets out.",
-  options: [['--token T', 'your token (or BURROW_TOKEN in the environment, which keeps it out of ps)']],
+  options: [
+    ['--token T', 'your token (or BURROW_TOKEN in the environment, which keeps it out of ps)'],
+    ['--ca FILE', "PEM certificate(s) to trust for an https gateway: its private CA, or its self-signed certificate"],
+  ],
   notes: ["Example: ssh -o ProxyCommand='npx burrow ws-stdio https://gw.example.com' -N -R 80:localhost:3000 alice@gw"],
 }
 
@@ -27,7 +31,7 @@ export async function wsStdioCommand(argv: string[], io: WsStdioIo): Promise<num
     io.err(usageHint(WS_STDIO_HELP, message))
     return EXIT.usage
   }
-  const parsed = parseCommand<{ token?: string }>(argv, { token: { type: 'string' } }, 1)
+  const parsed = parseCommand<{ token?: string; ca?: string }>(argv, { token: { type: 'string' }, ca: { type: 'string' } }, 1)
   if (parsed.kind === 'help') {
     io.stdout.write(commandHelp(WS_STDIO_HELP))
     return EXIT.ok
@@ -39,7 +43,13 @@ export async function wsStdioCommand(argv: string[], io: WsStdioIo): Promise<num
   if (!url.ok) return usage(`ws-stdio URL: ${url.message}`)
   const token = values.token ?? io.envToken
   if (token === undefined || token === '') return usage('ws-stdio needs --token T (or BURROW_TOKEN in the environment)')
-  const result = await bridgeWsStdio({ url: url.url, token, input: io.stdin, output: io.stdout })
+  let ca: string | undefined
+  try {
+    ca = values.ca === undefined ? undefined : readCaFile(values.ca)
+  } catch (err) {
+    return usage((err as Error).message)
+  }
+  const result = await bridgeWsStdio({ url: url.url, token, ca, input: io.stdin, output: io.stdout })
   if (result.message !== undefined) io.err(`burrow ws-stdio: ${result.message}`)
   return result.ok ? EXIT.ok : EXIT.failure
 }

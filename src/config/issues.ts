@@ -32,6 +32,8 @@ function typeOf(value: unknown): string {
 }
 
 function renderNonString(value: unknown): string {
+  // A cross-field check can name a variable that was not set at all.
+  if (value === undefined) return '(unset)'
   if (typeof value === 'object' && value !== null) {
     try {
       return JSON.stringify(value) ?? typeOf(value)

@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import { convertEnv, readEnv } from './env.ts'
 import { keyOfIssue, onePerKey, renderReceived, type ConfigIssue, type ConfigResult } from './issues.ts'
-import { ConfigSchema, expectedFor, SSH_PORT_CLASH, type Config, type ConfigKey, type GatewayOptions } from './schema.ts'
+import { ConfigSchema, expectedFor, SSH_PORT_CLASH, TLS_PAIR, type Config, type ConfigKey, type GatewayOptions } from './schema.ts'
 import { envNameOf } from './variables.ts'
 
 /**
@@ -44,7 +44,7 @@ function validate(
     issues.set(key, {
       variable: nameOf(key),
       received: renderReceived(key, receivedOf(key)),
-      expected: issue.message === SSH_PORT_CLASH ? SSH_PORT_CLASH : expectedFor(key),
+      expected: issue.message === SSH_PORT_CLASH || issue.message === TLS_PAIR ? issue.message : expectedFor(key),
     })
   }
   return { ok: false, issues: onePerKey(issues) }

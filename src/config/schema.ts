@@ -1,3 +1,4 @@
+import proxyaddr from 'proxy-addr'
 import * as v from 'valibot'
 
 // Each field is one pipe ending in `v.description(...)`: that text is the `expected` of any
@@ -60,6 +61,24 @@ const logLevel = v.pipe(v.picklist(LOG_LEVELS), v.description(`one of ${LOG_LEVE
 
 const flag = v.pipe(v.boolean(), v.description('true or false'))
 
+/** `10.0.0.0/8, 192.168.1.7, ::1`: an IPv4 or IPv6 address, with or without a prefix length. */
+function isCidr(entry: string): boolean {
+  try {
+    proxyaddr.compile(entry)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Addresses or CIDRs, comma-separated in env, or a list in code: `['10.0.0.0/8', '::1']`. */
+const cidrList = v.pipe(
+  v.union([v.string(), v.array(v.string())]),
+  v.transform((given: string | string[]) => (typeof given === 'string' ? given.split(',') : given).map((e) => e.trim()).filter((e) => e !== '')),
+  v.check((list: string[]) => list.length > 0 && list.every(isCidr)),
+  v.description('IP addresses or CIDRs, comma-separated, e.g. 10.0.0.0/8,::1'),
+)
+
 /**
  * An optional field with no default. The default `() => undefined` (rather than none) makes
  * valibot emit the key with `undefined`, and types it as a required `T | undefined` key, so every
@@ -103,6 +122,9 @@ export const configEntries = {
   rateLimitAgentBurst: v.optional(integer(1, 1_000_000), 30),
   sshHandshakeTimeout: v.optional(milliseconds(1), 10_000),
   httpHeadersTimeout: v.optional(milliseconds(1), 10_000),
+  trustedProxies: unset(cidrList),
+  tlsCertFile: unset(nonEmpty),
+  tlsKeyFile: unset(nonEmpty),
 }
 
 export type ConfigKey = keyof typeof configEntries
@@ -124,8 +146,9 @@ export function defaultOf(key: ConfigKey): Config[ConfigKey] {
   return v.getDefault(configEntries[key])
 }
 
-/** Error text of the cross-field check below; it is the issue's `expected`, not a description. */
+/** Error texts of the cross-field checks below; each is the issue's `expected`, not a description. */
 export const SSH_PORT_CLASH = 'a port other than the HTTP port'
+export const TLS_PAIR = 'set together with TLS_CERT_FILE (a certificate needs its key, and a key its certificate)'
 
 /** The whole configuration: field checks, then checks that span fields. */
 export const ConfigSchema = v.pipe(
@@ -138,6 +161,10 @@ export const ConfigSchema = v.pipe(
       SSH_PORT_CLASH,
     ),
     ['sshPort'],
+  ),
+  v.forward(
+    v.partialCheck([['tlsCertFile'], ['tlsKeyFile']], ({ tlsCertFile, tlsKeyFile }) => (tlsCertFile === undefined) === (tlsKeyFile === undefined), TLS_PAIR),
+    ['tlsKeyFile'],
   ),
 )
 

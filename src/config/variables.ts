@@ -103,6 +103,13 @@ export const VARIABLE_SPECS: { readonly [K in ConfigKey]: VariableSpec } = {
     kind: 'integer',
     meaning: 'ms a consumer has to send a complete request head (Node; Bun has a fixed 10 s, Deno none)',
   },
+  trustedProxies: {
+    env: 'TRUSTED_PROXIES',
+    kind: 'text',
+    meaning: 'addresses or CIDRs of proxies in front whose X-Forwarded-For and -Proto are believed',
+  },
+  tlsCertFile: { env: 'TLS_CERT_FILE', kind: 'text', meaning: 'PEM certificate chain: serve HTTPS and wss (with TLS_KEY_FILE)' },
+  tlsKeyFile: { env: 'TLS_KEY_FILE', kind: 'text', meaning: 'PEM private key of TLS_CERT_FILE' },
 }
 
 /** One row of the variables table. */

@@ -16,6 +16,8 @@ export interface AccessInput {
   readonly tunnel: string
   readonly isPublic: boolean
   readonly route: ConsumerRoute
+  /** The consumer used https (to the gateway, or to a trusted proxy in front): the login cookie is Secure. */
+  readonly secure: boolean
   /** PATH_ROUTING_LOGIN: browser logins under path routing (see below). */
   readonly pathRoutingLogin: boolean
   readonly now: number
@@ -37,7 +39,7 @@ export async function authorizeConsumer(c: Context, input: AccessInput): Promise
   const url = c.req.url
   const query = url.indexOf('?')
   const search = query < 0 ? '' : url.slice(query)
-  const secure = url.startsWith('https:')
+  const secure = input.secure
   const decision = consumerCredential({ method: c.req.method, headers: c.req.raw.headers, search, tunnel, routing: route.routing, secure, isPublic: input.isPublic })
   switch (decision.kind) {
     case 'refused':

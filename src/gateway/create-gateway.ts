@@ -11,7 +11,9 @@ import type { SshTcpListener } from '../transport/ssh-tcp-listener.ts'
 import { openDataDir } from './data-dir.ts'
 import { drain } from './drain.ts'
 import { notFound, unhandled } from './errors.ts'
+import { clientResolver } from './client-identity.ts'
 import { InFlight } from './in-flight.ts'
+import { loadTlsFiles, type TlsSummary } from './tls-files.ts'
 import { createRateLimits } from './rate-limits.ts'
 import { requestGuard } from './request-guard.ts'
 import { adminRoutes, statsView, type GatewayStats } from './routes/admin.ts'
@@ -41,6 +43,8 @@ export interface GatewayIdentity {
   readonly dataDir: string
   /** The file holding the admin token, or undefined when it came from the configuration. */
   readonly adminTokenPath: string | undefined
+  /** The certificate `listen()` serves (TLS_CERT_FILE), or undefined for plain HTTP or before `listen()`. */
+  readonly tls: TlsSummary | undefined
 }
 
 /** A gateway instance: a Hono app plus the lifecycle around it. */
@@ -95,6 +99,7 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
   })
   const app = new Hono()
   const runtime = adapterFor(app)
+  const resolveClient = clientResolver(config.trustedProxies)
   let draining = false
   let connSeq = 0
   let opened: Promise<Opened> | undefined
@@ -107,6 +112,7 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
     limits: createRateLimits(config, log),
     startedAt: Date.now(),
     inflight: new InFlight(),
+    client: (c) => resolveClient(runtime.clientAddress(c), c.req.raw.headers, c.req.url),
     opened: () => (opened ??= open()),
     isDraining: () => draining,
     nextConnId: () => `c${(++connSeq).toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
@@ -160,6 +166,7 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
 
   let sweepTimer: ReturnType<typeof setInterval> | undefined
   let server: ServeHandle | undefined
+  let tlsSummary: TlsSummary | undefined
   let stopping: Promise<void> | undefined
   let sshListener: Promise<SshTcpListener | undefined> | undefined
   let sshPort: number | undefined
@@ -179,7 +186,7 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
     stats: () => statsView(svc),
     async identity() {
       const { data } = await svc.opened()
-      return { hostKeyFingerprint: data.hostKeyFingerprint, dataDir: data.dir, adminTokenPath: data.adminTokenPath }
+      return { hostKeyFingerprint: data.hostKeyFingerprint, dataDir: data.dir, adminTokenPath: data.adminTokenPath, tls: tlsSummary }
     },
     async start() {
       await svc.opened()
@@ -195,9 +202,18 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
     async listen(listenOptions = {}) {
       await gateway.start()
       const { data } = await svc.opened()
-      const listening = await runtime.serve(listenOptions.app ?? app, { port: config.port, hostname: config.host, headersTimeoutMs: config.httpHeadersTimeout })
+      // Checked before listening: a wrong file stops the start with its name, not the first handshake.
+      const tls = config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined ? loadTlsFiles(config.tlsCertFile, config.tlsKeyFile) : undefined
+      const listening = await runtime.serve(listenOptions.app ?? app, { port: config.port, hostname: config.host, headersTimeoutMs: config.httpHeadersTimeout, tls: tls?.files })
       server = listening
-      log.info('listening', { host: config.host, port: listening.port, runtime: runtime.name, fingerprint: data.hostKeyFingerprint })
+      tlsSummary = tls?.summary
+      log.info('listening', {
+        host: config.host,
+        port: listening.port,
+        runtime: runtime.name,
+        fingerprint: data.hostKeyFingerprint,
+        ...(tls === undefined ? {} : { tls: { subject: tls.summary.subject, validTo: tls.summary.validTo } }),
+      })
       return listening
     },
     stop(opts = {}) {

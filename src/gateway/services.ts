@@ -1,4 +1,6 @@
+import type { Context } from 'hono'
 import type { TokenVerifier } from '../auth/verifier.ts'
+import type { ClientIdentity } from './client-identity.ts'
 import type { Config } from '../config/index.ts'
 import type { Logger } from '../log/logger.ts'
 import type { RuntimeAdapter } from '../runtime/index.ts'
@@ -25,6 +27,8 @@ export interface GatewayServices {
   /** Token buckets for consumers (per IP, per tunnel owner) and agent connection attempts (per IP). */
   readonly limits: RateLimits
   readonly startedAt: number
+  /** Who sent the request: the socket's peer, or the client behind a trusted proxy (TRUSTED_PROXIES). */
+  client(c: Context): ClientIdentity
   /** Consumer requests being proxied right now (the drain waits for them). */
   readonly inflight: InFlight
   /** Opens the data dir and builds what needs its keys, once (nothing happens before first use). */

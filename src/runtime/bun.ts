@@ -49,6 +49,7 @@ export function createBunAdapter(options: AdapterOptions, bun: BunServeApi = BUN
         // Bun refuses bodies over 128 MiB by default (413). Bodies stream through the tunnel with
         // backpressure and are never held whole, so no limit here, as on Deno and Node.
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+        ...(serveOptions.tls === undefined ? {} : { tls: { cert: serveOptions.tls.cert, key: serveOptions.tls.key } }),
       })
       return {
         port: server.port ?? serveOptions.port,

@@ -90,6 +90,7 @@ export function createDenoAdapter(_options: AdapterOptions): RuntimeAdapter {
           // Reached only by a response body that failed mid-way (Hono answers a handler's own
           // errors): the gateway has logged why; Deno would print the error once per request.
           onError: () => new Response(null, { status: 500 }),
+          ...(options.tls === undefined ? {} : { cert: options.tls.cert, key: options.tls.key }),
         },
         (req, info) => app.fetch(req, info),
       )

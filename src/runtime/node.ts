@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import { serve } from '@hono/node-server'
 import type { Hono } from 'hono'
 import { onSignalAborted } from './consumer-gone.ts'
@@ -66,7 +67,12 @@ export function createNodeAdapter(options: AdapterOptions): RuntimeAdapter {
             // Node checks headersTimeout only every connectionsCheckingInterval (30 s by default),
             // so a slow-header client would otherwise get up to 30 s more than it is allowed.
             serverOptions: { connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeout / 4)) },
-            createServer: ((serverOptions: object, listener: RequestListener) => createServer(serverOptions, (req, res) => listener(lowerCaseHost(req), res))) as typeof createServer,
+            createServer: ((serverOptions: object, listener: RequestListener) => {
+              const onRequest: RequestListener = (req, res) => listener(lowerCaseHost(req), res)
+              return options.tls === undefined
+                ? createServer(serverOptions, onRequest)
+                : createHttpsServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key }, onRequest)
+            }) as typeof createServer,
           },
           () => resolve(s as Server),
         ) as Server

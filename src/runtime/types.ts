@@ -33,6 +33,17 @@ export interface ServeOptions {
    * Node applies it; Bun has a fixed limit of its own (about 10 s) and Deno.serve has none.
    */
   readonly headersTimeoutMs?: number
+  /**
+   * Serve HTTPS (and WSS) with this certificate chain and private key, both PEM text. Bun.serve
+   * `tls`, Deno.serve `cert`/`key`, Node `https.createServer`. Absent: plain HTTP.
+   */
+  readonly tls?: TlsFiles | undefined
+}
+
+/** A PEM certificate chain (leaf first) and its PEM private key, as text. */
+export interface TlsFiles {
+  readonly cert: string
+  readonly key: string
 }
 
 /**

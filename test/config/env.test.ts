@@ -47,6 +47,9 @@ describe('configFromEnv', () => {
       rateLimitAgentBurst: 30,
       sshHandshakeTimeout: 10_000,
       httpHeadersTimeout: 10_000,
+      trustedProxies: undefined,
+      tlsCertFile: undefined,
+      tlsKeyFile: undefined,
     })
     expect(Object.hasOwn(parsed({}), 'sshPort')).toBe(true)
   })
@@ -86,6 +89,7 @@ describe('configFromEnv', () => {
     [{ QUEUE_MAX_WAITING: '100000' }, { queueMaxWaiting: 100_000 }],
     [{ QUEUE_TIMEOUT: '0' }, { queueTimeout: 0 }],
     [{ UPSTREAM_HEAD_TIMEOUT: '1' }, { upstreamHeadTimeout: 1 }],
+    [{ TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7,::1' }, { trustedProxies: ['10.0.0.0/8', '192.168.1.7', '::1'] }],
     [{ UPSTREAM_IDLE_TIMEOUT: '0' }, { upstreamIdleTimeout: 0 }],
     [{ UPSTREAM_IDLE_TIMEOUT: '2147483647' }, { upstreamIdleTimeout: 2_147_483_647 }],
     [{ LOG_LEVEL: 'debug' }, { logLevel: 'debug' }],
@@ -117,6 +121,9 @@ describe('configFromEnv', () => {
     [{ SHUTDOWN_GRACE_PERIOD: '-5' }, { variable: 'SHUTDOWN_GRACE_PERIOD', received: '-5', expected: 'an integer from 0 to 2147483647 (milliseconds)' }],
     [{ QUEUE_MAX_WAITING: '100001' }, { variable: 'QUEUE_MAX_WAITING', received: '100001', expected: 'an integer from 0 to 100000' }],
     [{ QUEUE_TIMEOUT: '10s' }, { variable: 'QUEUE_TIMEOUT', received: '10s', expected: 'an integer from 0 to 2147483647 (milliseconds)' }],
+    [{ TLS_CERT_FILE: '/etc/cert.pem' }, { variable: 'TLS_KEY_FILE', received: '(unset)', expected: 'set together with TLS_CERT_FILE (a certificate needs its key, and a key its certificate)' }],
+    [{ TRUSTED_PROXIES: '10.0.0.0/33' }, { variable: 'TRUSTED_PROXIES', received: '10.0.0.0/33', expected: 'IP addresses or CIDRs, comma-separated, e.g. 10.0.0.0/8,::1' }],
+    [{ TRUSTED_PROXIES: 'proxy.example.com' }, { variable: 'TRUSTED_PROXIES', received: 'proxy.example.com', expected: 'IP addresses or CIDRs, comma-separated, e.g. 10.0.0.0/8,::1' }],
     [{ UPSTREAM_HEAD_TIMEOUT: '0' }, { variable: 'UPSTREAM_HEAD_TIMEOUT', received: '0', expected: 'an integer from 1 to 2147483647 (milliseconds)' }],
     [{ UPSTREAM_IDLE_TIMEOUT: '99999999999999999999' }, { variable: 'UPSTREAM_IDLE_TIMEOUT', received: '99999999999999999999', expected: 'an integer from 0 to 2147483647 (milliseconds)' }],
     [{ LOG_LEVEL: 'verbose' }, { variable: 'LOG_LEVEL', received: 'verbose', expected: 'one of debug, info, warn, error' }],

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test'
+import type { ConfigKey } from '../../src/config/schema.ts'
 import { CONFIG_VARIABLES, configFromEnv } from '../../src/config/index.ts'
 
 describe('CONFIG_VARIABLES', () => {
@@ -47,13 +48,23 @@ describe('CONFIG_VARIABLES', () => {
     rateLimitAgentBurst: { env: '3', value: 3 },
     sshHandshakeTimeout: { env: '2500', value: 2500 },
     httpHeadersTimeout: { env: '4000', value: 4000 },
+    trustedProxies: { env: '10.0.0.1', value: ['10.0.0.1'] },
+    tlsCertFile: { env: '/etc/burrow/cert.pem', value: '/etc/burrow/cert.pem' },
+    tlsKeyFile: { env: '/etc/burrow/key.pem', value: '/etc/burrow/key.pem' },
   }
 
-  test.each(CONFIG_VARIABLES.map((row) => [row.env, row.option] as const))('%s sets %s and nothing else', (env, option) => {
+  // Variables that only come in pairs (a certificate and its key) are set with their partner.
+  const PARTNERS: Partial<Record<string, [string, string, ConfigKey]>> = {
+    tlsCertFile: ['TLS_KEY_FILE', '/etc/burrow/key.pem', 'tlsKeyFile'],
+    tlsKeyFile: ['TLS_CERT_FILE', '/etc/burrow/cert.pem', 'tlsCertFile'],
+  }
+
+  test.each(CONFIG_VARIABLES.map((row) => [row.env, row.option] as const))('%s sets %s and nothing else (but its partner)', (env, option) => {
     const sample = SAMPLES[option]
     if (sample === undefined) throw new Error(`no sample for ${option}`)
-    const result = configFromEnv({ [env]: sample.env })
-    expect(result).toEqual({ ok: true, config: { ...defaults.config, [option]: sample.value } })
+    const partner = PARTNERS[option]
+    const result = configFromEnv({ [env]: sample.env, ...(partner ? { [partner[0]]: partner[1] } : {}) })
+    expect(result).toEqual({ ok: true, config: { ...defaults.config, [option]: sample.value, ...(partner ? { [partner[2]]: partner[1] } : {}) } })
     expect(sample.value).not.toEqual(defaults.config[option])
   })
 

@@ -28,6 +28,14 @@ function guideBlock(): string {
   return m[1]!
 }
 
+/** The value the guide gives TRUSTED_PROXIES for a proxy on the same host. */
+function guideTrustedProxies(): string {
+  const doc = readFileSync(join(ROOT, 'docs/DEPLOY.md'), 'utf8')
+  const m = doc.match(/^TRUSTED_PROXIES=(\S+)$/m)
+  if (m === null) throw new Error('docs/DEPLOY.md gives no TRUSTED_PROXIES= line')
+  return m[1]!
+}
+
 /** Replace `from` (which must occur exactly once) with `to`. */
 function replaceOnce(text: string, from: string, to: string): string {
   const parts = text.split(from)
@@ -51,7 +59,8 @@ beforeAll(async () => {
   ca = readFileSync(join(work, 'ca.pem'), 'utf8')
 
   const origin = await startOrigin('bun')
-  const gw = await startGateway('bun', { BURROW_BASE_DOMAIN: 'gw.example.com' })
+  // The guide's TRUSTED_PROXIES line for a proxy on the same host.
+  const gw = await startGateway('bun', { BURROW_BASE_DOMAIN: 'gw.example.com', TRUSTED_PROXIES: guideTrustedProxies() })
   const port = await freePort()
   let block = guideBlock()
   block = replaceOnce(block, 'listen 443 ssl http2;', `listen 127.0.0.1:${port} ssl http2;`)
@@ -153,4 +162,19 @@ test('an upload larger than nginx\'s default body limit streams through', async 
   const { size, sha256 } = (await res.json()) as { size: number; sha256: string }
   expect(size).toBe(body.length)
   expect(sha256).toBe(new Bun.CryptoHasher('sha256').update(body).digest('hex'))
+})
+
+test('with TRUSTED_PROXIES, the gateway knows the consumer used https and who it is', async () => {
+  // nginx appends the client's address to X-Forwarded-For; the gateway appends nginx's.
+  const echoed = await fetch(`${base}/t/alice/echo-headers`, { headers: { ...auth(), 'x-forwarded-for': '203.0.113.7' }, tls: { ca } } as RequestInit)
+  const { headers } = (await echoed.json()) as { headers: Record<string, string> }
+  expect(headers['x-forwarded-proto']).toBe('https')
+  expect(headers['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1, 127.0.0.1')
+  // Host routing's browser login: behind TLS the cookie is the __Host- one, Secure.
+  const login = await fetch(`${base}/page?burrow_token=${token}`, { headers: { host: 'alice.gw.example.com' }, redirect: 'manual', tls: { ca } } as RequestInit)
+  expect(login.status).toBe(302)
+  expect(login.headers.get('location')).toBe('/page')
+  const cookie = login.headers.getSetCookie()[0] ?? ''
+  expect(cookie).toStartWith(`__Host-burrow_token=${token};`)
+  expect(cookie).toMatch(/; Secure/i)
 })

@@ -148,10 +148,11 @@ export async function startGateway(runtime: RuntimeName = 'bun', env: Record<str
     LOG_LEVEL: 'warn',
     ...env,
   })
-  const m = await proc.waitFor(/Burrow gateway on http:\/\/[^:]+:(\d+)/, 30_000)
+  // https when TLS_CERT_FILE is set; the URL always names 127.0.0.1 (the test certificates do too).
+  const m = await proc.waitFor(/Burrow gateway on (https?):\/\/[^:]+:(\d+)/, 30_000)
   const fp = await proc.waitFor(/SSH host key: (SHA256:\S+)/)
-  const port = Number(m[1])
-  return { proc, port, url: `http://127.0.0.1:${port}`, fingerprint: fp[1]!, dataDir }
+  const port = Number(m[2])
+  return { proc, port, url: `${m[1]}://127.0.0.1:${port}`, fingerprint: fp[1]!, dataDir }
 }
 
 export interface AgentProc {

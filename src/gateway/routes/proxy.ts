@@ -24,10 +24,9 @@ const RETRY_AFTER_S = '1'
 export async function proxyToTunnel(svc: GatewayServices, c: Context, tunnel: string, upstreamPath: string, route: ConsumerRoute): Promise<Response> {
   if (svc.isDraining()) return errorResponse('draining', 'the gateway is shutting down', { connection: 'close' })
   if (!TUNNEL_NAME.test(tunnel)) return errorResponse('tunnel_not_found', `no tunnel named ${JSON.stringify(tunnel.slice(0, 80))}`)
-  const runtime = svc.runtime
   const { verify } = await svc.opened()
   const registry = svc.registry
-  const remote = runtime.clientAddress(c)
+  const remote = svc.client(c)
   // Per client IP before the token is even looked at: a flood costs no signature checks.
   const byIp = svc.limits.consumerIp(remote.address)
   if (!byIp.ok) return rateLimited(byIp, 'too many requests from your address')
@@ -36,6 +35,7 @@ export async function proxyToTunnel(svc: GatewayServices, c: Context, tunnel: st
     tunnel,
     isPublic: registry.tunnelOf(tunnel).isPublic,
     route,
+    secure: remote.proto === 'https',
     pathRoutingLogin: svc.config.pathRoutingLogin,
     now: Date.now(),
   })
@@ -62,8 +62,7 @@ export async function proxyToTunnel(svc: GatewayServices, c: Context, tunnel: st
     const held = (lease = acquired.lease)
     const conn = held.conn
     const consumerHost = c.req.header('host')
-    // The guard made sure the URL parses with an http or https scheme, which URLs spell in lower case.
-    const proto = c.req.url.startsWith('https:') ? 'https' : 'http'
+    const proto = remote.proto
     const hostForService = upstreamHost(conn.hostHeader, conn.forward, consumerHost)
     const relay: RelayContext = {
       svc,
@@ -72,7 +71,7 @@ export async function proxyToTunnel(svc: GatewayServices, c: Context, tunnel: st
       conn,
       open: channelOpener(conn, remote),
       path: upstreamPath,
-      headers: requestHeadersForUpstream(c.req.raw.headers, { clientIp: remote.address, proto, host: consumerHost, upstreamHost: hostForService, ...headerEdits(access.edits) }),
+      headers: requestHeadersForUpstream(c.req.raw.headers, { clientIp: remote.peer, proto, host: consumerHost, upstreamHost: hostForService, ...headerEdits(access.edits) }),
       upstreamHost: hostForService,
       // Redirects to the service's own host come back to the public one; under path routing,
       // redirects and cookies also move under the tunnel's prefix.

@@ -21,7 +21,7 @@ export function tunnelRoute(svc: GatewayServices): Hono {
     if (svc.isDraining()) return errorResponse('draining', 'the gateway is shutting down; reconnect to another instance', { connection: 'close' })
     const runtime = svc.runtime
     const { ssh, verify } = await svc.opened()
-    const remote = runtime.clientAddress(c)
+    const remote = svc.client(c)
     // Attempts per IP, counted before the token is checked: guessing and reconnect storms both pay.
     const attempt = svc.limits.agentIp(remote.address)
     if (!attempt.ok) {
