@@ -65,7 +65,7 @@ export function hostHeaderFor(mode: string, target: LocalTarget): string | undef
   return HOST_VALUE.test(mode) ? mode : undefined
 }
 
-/** Start an agent: N connection loops, each reconnecting with backoff and full jitter. Example: `createAgent({ server, token, to: 'http://127.0.0.1:3000' })`. */
+/** Start an agent: N connection loops (slots), each reconnecting with its own backoff (backoff.ts). Example: `createAgent({ server, token, to: 'http://127.0.0.1:3000' })`. */
 export function createAgent(options: AgentOptions): Agent {
   const target = parseTarget(options.to)
   if (target === undefined) throw new Error(`Cannot use --to ${options.to}: expected http://HOST:PORT`)
@@ -83,13 +83,14 @@ export function createAgent(options: AgentOptions): Agent {
   const abort = new AbortController()
   const up = new Set<number>()
   let served = 0
-  let retryAt: number | undefined
+  // Per slot: when its next attempt is due (slots back off independently).
+  const retryAt = new Map<number, number>()
   let lastError: string | undefined
   let fingerprint: string | undefined
   const status = (): AgentStatus => ({
     connected: up.size,
     wanted,
-    retryInMs: retryAt === undefined ? undefined : Math.max(0, retryAt - Date.now()),
+    retryInMs: retryAt.size === 0 ? undefined : Math.max(0, Math.min(...retryAt.values()) - Date.now()),
     lastError,
     served,
     fingerprint,
@@ -108,6 +109,7 @@ export function createAgent(options: AgentOptions): Agent {
         token: options.token,
         user: user!,
         agentId,
+        slot,
         isPublic: options.isPublic ?? false,
         hostHeader: hostHeader!,
         target: target!,
@@ -120,7 +122,6 @@ export function createAgent(options: AgentOptions): Agent {
           fingerprint = fp
           up.add(slot)
           attempt = 0
-          retryAt = undefined
           log.info('agent_tunnel_up', { slot, fingerprint: fp })
           changed()
         },
@@ -139,14 +140,14 @@ export function createAgent(options: AgentOptions): Agent {
       lastError = outcome.message
       if (outcome.wasUp) attempt = 0
       const delay = backoffDelay(attempt++)
-      retryAt = Date.now() + delay
+      retryAt.set(slot, Date.now() + delay)
       log.info('agent_reconnecting', { slot, inMs: delay, reason: outcome.message })
       changed()
       await new Promise<void>((r) => {
         const t = setTimeout(r, delay)
         abort.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true })
       })
-      retryAt = undefined
+      retryAt.delete(slot)
     }
   }
 

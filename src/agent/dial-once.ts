@@ -21,6 +21,8 @@ export interface DialOptions {
   readonly token: string
   readonly user: string
   readonly agentId: string
+  /** Which of the agent's connections this is (0, 1, …): the gateway lets it replace only its own dead slot. */
+  readonly slot: number
   readonly isPublic: boolean
   /** `preserve` or the Host value the gateway should send the local service (agent.ts). */
   readonly hostHeader: string
@@ -82,6 +84,7 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       headers: {
         authorization: `Bearer ${o.token}`,
         'x-burrow-agent-id': o.agentId,
+        'burrow-agent-slot': String(o.slot),
         'burrow-host-header': o.hostHeader,
         ...(o.isPublic ? { 'x-burrow-public': '1' } : {}),
       },
