@@ -3,7 +3,7 @@ import type { AgentStatus } from '../agent/agent.ts'
 /** The agent's state in a few words: `connected (2/2)`, `reconnecting in 3.2 s (…)`. */
 export function renderState(s: AgentStatus): string {
   return s.connected === s.wanted
-    ? `connected (${s.connected}/${s.wanted})`
+    ? `connected (${s.connected}/${s.wanted}${s.ceiling > s.wanted ? `, up to ${s.ceiling} when busy` : ''})`
     : s.retryInMs !== undefined
       ? `reconnecting in ${(s.retryInMs / 1000).toFixed(1)} s (${s.connected}/${s.wanted} up${s.lastError ? `; ${s.lastError}` : ''})`
       : `connecting (${s.connected}/${s.wanted}${s.lastError ? ` up; ${s.lastError}` : ''})`
@@ -15,7 +15,7 @@ export function renderState(s: AgentStatus): string {
  * connection limit retries with growing pauses and must not print the same reason per attempt.
  */
 export function stateKey(s: AgentStatus): string {
-  return `${s.connected}/${s.wanted}${s.connected === s.wanted ? '' : ` ${s.lastError ?? ''}`}`
+  return `${s.connected}/${s.wanted}/${s.ceiling}${s.connected === s.wanted ? '' : ` ${s.lastError ?? ''}`}`
 }
 
 /** The whole status line. */

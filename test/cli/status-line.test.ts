@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import type { AgentStatus } from '../../src/agent/agent.ts'
 import { StatusLine } from '../../src/cli/status-line.ts'
 
-const base: AgentStatus = { connected: 1, wanted: 2, retryInMs: undefined, lastError: undefined, served: 0, fingerprint: undefined }
+const base: AgentStatus = { connected: 1, wanted: 2, ceiling: 2, retryInMs: undefined, lastError: undefined, served: 0, fingerprint: undefined }
 const LIMIT = 'refused by the gateway: user connection limit (3)'
 
 describe('StatusLine off a terminal', () => {

@@ -10,7 +10,7 @@ import { agentConnection, CLOSE_FLUSH_MS } from '../agent-connection.ts'
 import type { LiveConn } from '../live-conn.ts'
 import { retryAfterSeconds } from '../rate-limits.ts'
 import { checkWebSocketUpgrade } from '../websocket-handshake.ts'
-import { HOST_VALUE, TUNNEL_NAME } from '../../wire/index.ts'
+import { AGENT_LIMIT_HEADERS, HOST_VALUE, TUNNEL_NAME } from '../../wire/index.ts'
 
 const AGENT_ID = /^[A-Za-z0-9_.-]{1,64}$/
 // An agent's connection index: a few digits (the user limit is at most 1000).
@@ -145,7 +145,12 @@ export function tunnelRoute(svc: GatewayServices): Hono {
       },
     }
     try {
-      return await runtime.upgradeWebSocket(c, events)
+      // The agent's budget on the 101 (wire/agent-limits.ts): an adaptive agent grows up to it.
+      const limits = [
+        AGENT_LIMIT_HEADERS.maxConnections, String(svc.config.maxConnectionsPerUser),
+        AGENT_LIMIT_HEADERS.channelsPerConnection, String(svc.config.sshMaxChannels),
+      ]
+      return await runtime.upgradeWebSocket(c, events, { headers: limits })
     } catch (err) {
       // The runtime refused the handshake after all: nothing was opened yet.
       return errorResponse('bad_request', `Cannot open a tunnel: the WebSocket handshake failed (${(err as Error).message})`)
