@@ -18,8 +18,8 @@ export interface Logger {
 /**
  * A logger writing one line per event to `sink` (default: stderr through console.error): a JSON
  * object `{time, level, event, ...fields}` or, with `format` 'pretty', `12:03:04.567 WARN  event
- * key=value …`. Hand-written on purpose: pino and LogTape cost 1.8× and 2.4× as much per line on
- * Bun and bring nothing Burrow uses (docs/STACK-FINDINGS.md, Logging).
+ * key=value …`. Hand-written on purpose: pino costs about as much per line on Bun and LogTape
+ * 2–3× as much, and neither brings anything Burrow uses (docs/STACK-FINDINGS.md, "Logging").
  */
 export function createLogger(level: LogLevel, sink: (line: string) => void = (l) => console.error(l), format: LogFormat = 'json'): Logger {
   const min = RANK[level]
