@@ -1,7 +1,7 @@
 import ssh2, { type ClientChannel } from 'ssh2'
 import WebSocket from 'ws'
 import type { Logger } from '../log/logger.ts'
-import { fingerprintOfBlob, IDLE_SURPLUS_REASON, MISSED_KEEPALIVES, readAgentLimits, WS_CLOSE, type AgentLimits } from '../wire/index.ts'
+import { fingerprintOfBlob, IDLE_SURPLUS_REASON, MISSED_KEEPALIVES, peekRequestId, readAgentLimits, WS_CLOSE, type AgentLimits } from '../wire/index.ts'
 import { SSH_ALGORITHMS } from '../transport/ssh-algorithms.ts'
 import { WsDuplex, wsClientFrames } from '../transport/ws-duplex.ts'
 import { dialTarget, type LocalTarget } from './local-target.ts'
@@ -15,6 +15,8 @@ const CLOSE_REASON_WAIT_MS = 250
 
 // How long a local socket may stay half-open after the gateway ended its channel.
 const HALF_OPEN_GRACE_MS = 2_000
+/** How much of a request's first chunk is searched for its X-Request-Id (debug only). */
+const HEAD_PEEK_BYTES = 8192
 
 export interface DialOptions {
   readonly url: string
@@ -160,8 +162,13 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
           // a channel takes turns (request bytes, then response bytes), and the gateway never
           // pipelines; a new turn of gateway→service bytes after response bytes is a new request.
           let turn: 'request' | 'response' | undefined
-          channel.on('data', () => {
-            if (turn !== 'request') o.onServed()
+          channel.on('data', (chunk: Buffer) => {
+            if (turn !== 'request') {
+              o.onServed()
+              // At debug, the id the gateway wrote into the head it forwards: one request can be
+              // followed from the consumer through both logs to the service (README "Request ids").
+              if (o.log.enabled('debug')) o.log.debug('agent_request', { requestId: peekRequestId(chunk.toString('latin1', 0, HEAD_PEEK_BYTES)) ?? null })
+            }
             turn = 'request'
           })
           socket.on('data', () => (turn = 'response'))

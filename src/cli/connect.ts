@@ -22,7 +22,7 @@ export const CONNECT_HELP: CommandHelp = {
     ['--ca FILE', "PEM certificate(s) to trust for an https gateway: its private CA, or its self-signed certificate"],
     ['--host-header MODE', 'Host the service gets: rewrite (its own host:port, default), preserve, or HOST[:PORT]'],
   ],
-  notes: ['Environment: SSH_KEEPALIVE_INTERVAL (ms between keep-alives, default 60000), LOG_LEVEL (default warn).'],
+  notes: ['Environment: SSH_KEEPALIVE_INTERVAL (ms between keep-alives, default 60000), LOG_LEVEL (default warn), LOG_FORMAT (json or pretty).'],
 }
 
 interface ConnectFlags {
@@ -77,7 +77,7 @@ export async function connectCommand(argv: string[], io: CliIo): Promise<number>
     return EXIT.usage
   }
   let agent: ReturnType<typeof createAgent>
-  const status = new StatusLine((t) => io.writeErr(t), io.stderrIsTTY, () => agent.status())
+  const status = new StatusLine((t) => io.writeErr(t), io.stderrIsTTY, () => agent.status(), settings.config.logFormat === 'json' ? 'json' : 'text')
   try {
     agent = createAgent({
       server: f.server,
@@ -89,7 +89,7 @@ export async function connectCommand(argv: string[], io: CliIo): Promise<number>
       ca,
       hostHeader: f['host-header'],
       keepaliveInterval: settings.config.keepaliveInterval,
-      logger: createLogger(settings.config.logLevel),
+      logger: createLogger(settings.config.logLevel, undefined, settings.config.logFormat),
       onStatus: (s) => status.show(s),
     })
   } catch (err) {

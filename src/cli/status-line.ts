@@ -30,8 +30,8 @@ const SERVED_REFRESH_MS = 1000
 
 /**
  * The agent's status on stderr: redrawn in place on a terminal, a line per change elsewhere (a
- * service manager's log). `show()` takes every status update; on a terminal the caller also
- * calls it every second to keep a countdown moving.
+ * service manager's log; a JSON object with LOG_FORMAT=json, the default). `show()` takes every
+ * status update; on a terminal the caller also calls it every second to keep a countdown moving.
  */
 export class StatusLine {
   #lastLine = ''
@@ -43,6 +43,8 @@ export class StatusLine {
     private readonly write: (text: string) => void,
     private readonly tty: boolean,
     private readonly current: () => AgentStatus,
+    /** Off a terminal: `json` (one log object per line, as LOG_FORMAT=json) or `text`. */
+    private readonly offTty: 'json' | 'text' = 'text',
   ) {}
 
   show(s: AgentStatus): void {
@@ -68,6 +70,13 @@ export class StatusLine {
     this.#lastServed = s.served
     if (line === this.#lastLine) return
     this.#lastLine = line
-    this.write(this.tty ? `\r\x1b[K${line}` : `${line}\n`)
+    if (this.tty) return this.write(`\r\x1b[K${line}`)
+    // A service manager's log reads one JSON object per line like the rest of stderr; the text
+    // stays whole in `status` (what people and tests look for).
+    if (this.offTty === 'json') {
+      const record = { time: new Date().toISOString(), level: 'info', event: 'agent_status', status: line, connected: s.connected, wanted: s.wanted, served: s.served }
+      return this.write(`${JSON.stringify(record)}\n`)
+    }
+    this.write(`${line}\n`)
   }
 }

@@ -1,12 +1,14 @@
 import * as v from 'valibot'
 import type { ConfigIssue, ConfigResult } from './issues.ts'
-import { LOG_LEVELS } from './schema.ts'
+import { LOG_FORMATS, LOG_LEVELS } from './schema.ts'
 
 /** What an agent (`burrow connect`) reads from its environment. */
 export interface AgentSettings {
   /** ms between SSH keep-alives towards the gateway; after 3 unanswered the gateway counts as gone. */
   readonly keepaliveInterval: number
   readonly logLevel: (typeof LOG_LEVELS)[number]
+  /** `json` (default) or `pretty`, as the gateway's LOG_FORMAT. */
+  readonly logFormat: (typeof LOG_FORMATS)[number]
 }
 
 const MAX_TIMER_MS = 2_147_483_647
@@ -17,6 +19,7 @@ const FIELDS = {
     '60000',
   ),
   LOG_LEVEL: v.optional(v.pipe(v.string(), v.trim(), v.toLowerCase(), v.picklist(LOG_LEVELS), v.description(`one of ${LOG_LEVELS.join(', ')}`)), 'warn'),
+  LOG_FORMAT: v.optional(v.pipe(v.string(), v.trim(), v.toLowerCase(), v.picklist(LOG_FORMATS), v.description(`one of ${LOG_FORMATS.join(', ')}`)), 'json'),
 }
 
 /**
@@ -34,6 +37,7 @@ export function agentSettingsFromEnv(env: Readonly<Record<string, string | undef
   }
   const keepaliveInterval = read('SSH_KEEPALIVE_INTERVAL')
   const logLevel = read('LOG_LEVEL')
+  const logFormat = read('LOG_FORMAT')
   if (issues.length > 0) return { ok: false, issues }
-  return { ok: true, config: { keepaliveInterval: keepaliveInterval as number, logLevel: logLevel as AgentSettings['logLevel'] } }
+  return { ok: true, config: { keepaliveInterval: keepaliveInterval as number, logLevel: logLevel as AgentSettings['logLevel'], logFormat: logFormat as AgentSettings['logFormat'] } }
 }

@@ -1,6 +1,6 @@
 export { configFromEnv, configFromOptions } from './load.ts'
 export { ConfigError, formatConfigIssues } from './format.ts'
 export { CONFIG_VARIABLES, type ConfigVariable } from './variables.ts'
-export { ADMIN_TOKEN_MIN_LENGTH, LOG_LEVELS, SECRET_MIN_LENGTH, type Config, type GatewayOptions } from './schema.ts'
+export { ADMIN_TOKEN_MIN_LENGTH, LOG_FORMATS, LOG_LEVELS, SECRET_MIN_LENGTH, type Config, type GatewayOptions } from './schema.ts'
 export type { ConfigIssue, ConfigResult } from './issues.ts'
 export { agentSettingsFromEnv, type AgentSettings } from './agent-env.ts'

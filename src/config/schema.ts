@@ -59,6 +59,10 @@ export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 
 const logLevel = v.pipe(v.picklist(LOG_LEVELS), v.description(`one of ${LOG_LEVELS.join(', ')}`))
 
+export const LOG_FORMATS = ['json', 'pretty'] as const
+
+const logFormat = v.pipe(v.picklist(LOG_FORMATS), v.description(`one of ${LOG_FORMATS.join(', ')}`))
+
 const flag = v.pipe(v.boolean(), v.description('true or false'))
 
 /** `10.0.0.0/8, 192.168.1.7, ::1`: an IPv4 or IPv6 address, with or without a prefix length. */
@@ -109,7 +113,13 @@ export const configEntries = {
   upstreamHeadTimeout: v.optional(milliseconds(1), 600_000),
   upstreamIdleTimeout: v.optional(milliseconds(0), 300_000),
   logLevel: v.optional(logLevel, 'info'),
+  logFormat: v.optional(logFormat, 'json'),
   metricsPublic: v.optional(flag, false),
+  metricsPerUser: v.optional(flag, false),
+  metricsTopUsers: v.optional(integer(0, 10_000), 10),
+  requestMetrics: v.optional(flag, true),
+  circuitBreakerFailures: v.optional(integer(0, 1_000_000), 5),
+  circuitBreakerCooldown: v.optional(milliseconds(1), 10_000),
   pathRoutingLogin: v.optional(flag, false),
   jwksUrl: unset(httpUrl),
   jwtIssuer: unset(nonEmpty),

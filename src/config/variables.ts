@@ -66,7 +66,21 @@ export const VARIABLE_SPECS: { readonly [K in ConfigKey]: VariableSpec } = {
     meaning: 'ms of silence allowed on a streaming response (0 = never)',
   },
   logLevel: { env: 'LOG_LEVEL', kind: 'keyword', meaning: 'least severe level logged: debug, info, warn, error' },
+  logFormat: { env: 'LOG_FORMAT', kind: 'keyword', meaning: 'json (one JSON object per line) or pretty (aligned text for a terminal)' },
   metricsPublic: { env: 'METRICS_PUBLIC', kind: 'boolean', meaning: 'serve /metrics without the admin token (1/0/true/false)' },
+  metricsPerUser: { env: 'METRICS_PER_USER', kind: 'boolean', meaning: 'per-user series for every user (default: only the METRICS_TOP_USERS busiest)' },
+  metricsTopUsers: { env: 'METRICS_TOP_USERS', kind: 'integer', meaning: 'users with their own series when METRICS_PER_USER is off; the rest are summed as user="_other"' },
+  requestMetrics: {
+    env: 'REQUEST_METRICS',
+    kind: 'boolean',
+    meaning: 'per-request timing: latency histograms, the request inspector, the dashboard rates (0 = off, for the bench)',
+  },
+  circuitBreakerFailures: {
+    env: 'CIRCUIT_BREAKER_FAILURES',
+    kind: 'integer',
+    meaning: "consecutive upstream failures that open a tunnel's circuit breaker (0 = no breaker)",
+  },
+  circuitBreakerCooldown: { env: 'CIRCUIT_BREAKER_COOLDOWN', kind: 'integer', meaning: 'ms an open breaker answers 503 circuit_open before a trial request' },
   pathRoutingLogin: {
     env: 'PATH_ROUTING_LOGIN',
     kind: 'boolean',

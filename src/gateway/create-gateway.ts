@@ -12,7 +12,13 @@ import { openDataDir } from './data-dir.ts'
 import { drain } from './drain.ts'
 import { notFound, unhandled } from './errors.ts'
 import { clientResolver } from './client-identity.ts'
+import { AdminSessions } from './admin-session.ts'
+import { dashboardRoutes } from './routes/dashboard.ts'
+import { observeRoutes } from './routes/observe.ts'
+import { CircuitBreakers } from './circuit-breakers.ts'
+import { GatewayCounters } from './gateway-counters.ts'
 import { InFlight } from './in-flight.ts'
+import { Observer } from './observer.ts'
 import { loadTlsFiles, type TlsSummary } from './tls-files.ts'
 import { createRateLimits } from './rate-limits.ts'
 import { requestGuard } from './request-guard.ts'
@@ -85,7 +91,7 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
   const parsed = configFromOptions(gatewayOptions)
   if (!parsed.ok) throw new ConfigError(parsed.issues)
   const config = parsed.config
-  const log = logger ?? createLogger(config.logLevel)
+  const log = logger ?? createLogger(config.logLevel, undefined, config.logFormat)
   const registry = new TunnelRegistry({
     limits: {
       maxConnectionsPerUser: config.maxConnectionsPerUser,
@@ -112,6 +118,10 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
     limits: createRateLimits(config, log),
     startedAt: Date.now(),
     inflight: new InFlight(),
+    observe: new Observer(config.requestMetrics),
+    breakers: new CircuitBreakers(config.circuitBreakerFailures, config.circuitBreakerCooldown, log),
+    counters: new GatewayCounters(),
+    adminSessions: new AdminSessions(),
     client: (c) => resolveClient(runtime.clientAddress(c), c.req.raw.headers, c.req.url),
     opened: () => (opened ??= open()),
     isDraining: () => draining,
@@ -143,6 +153,7 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
         onCancelForward: () => {},
         statusText: (binding) => statusText(svc, binding.user),
         onClose: (binding) => registry.closed(binding.connId),
+        onKeepaliveTimeout: () => svc.counters.keepaliveTimeouts++,
       },
       // OpenSSH users on SSH_PORT: keys in <data dir>/users/<user>/authorized_keys, or a token as the password.
       credentials: sshCredentials({ dataDir: data.dir, verify, log }),
@@ -156,12 +167,17 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
   app.route('/', proxyRoutes(svc))
   app.route('/', healthRoutes(svc))
   app.route('/', tunnelRoute(svc))
+  app.route('/', dashboardRoutes(svc))
   app.route('/', adminRoutes(svc))
+  app.route('/', observeRoutes(svc))
   app.route('/', metricsRoute(svc))
   app.notFound((c) => notFound(c.req.method, new URL(c.req.url).pathname))
-  app.onError((err) => {
-    log.error('unhandled_error', { message: err.message, stack: err.stack })
-    return unhandled()
+  app.onError((err, c) => {
+    const requestId = c.get('requestId' as never) as string | undefined
+    log.error('unhandled_error', { message: err.message, stack: err.stack, ...(requestId === undefined ? {} : { requestId }) })
+    const res = unhandled()
+    if (requestId !== undefined) res.headers.set('x-request-id', requestId)
+    return res
   })
 
   let sweepTimer: ReturnType<typeof setInterval> | undefined
@@ -196,6 +212,7 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
       sweepTimer = setInterval(() => {
         // Each closure is logged by the registry with its reason; this line sums up the pass.
         const closed = registry.sweepNow()
+        svc.counters.sweeps.interval++
         if (closed.length > 0) log.info('sweep', { closed: closed.length, trigger: 'interval' })
       }, config.cleanupInterval)
     },
@@ -225,6 +242,7 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
   async function drainAndStop(graceMs: number): Promise<void> {
     // From here /healthz and /readyz answer 503, consumers get 503 `draining`, agents are refused.
     draining = true
+    svc.counters.drainStartedAt = Date.now()
     await drain({
       graceMs,
       log,
@@ -235,6 +253,7 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
         await Promise.all([server?.close(force), ssh?.close()])
       },
     })
+    svc.counters.drainMs = Date.now() - svc.counters.drainStartedAt
     // The sweep keeps running during the drain (a connection may still go stale); not after it.
     clearInterval(sweepTimer)
     sweepTimer = undefined

@@ -2,13 +2,14 @@ import type { Context } from 'hono'
 import type { ChannelOpener } from '../proxy/channel-agent.ts'
 import type { LocationContext } from '../proxy/response-rewrite.ts'
 import type { LiveConn } from './live-conn.ts'
+import type { RequestRecord } from './request-record.ts'
 import type { GatewayServices } from './services.ts'
 
 /**
  * One admitted consumer request on its way to a local service: who asked, which connection
  * carries it, how to open a channel there, the fields the service gets, and how the response's
  * Location and cookies are rewritten. `finished()` gives back the channel slot and the in-flight
- * ticket, exactly once whatever the path (it is idempotent).
+ * ticket and closes the request's record, exactly once whatever the path (it is idempotent).
  */
 export interface RelayContext {
   readonly svc: GatewayServices
@@ -23,5 +24,9 @@ export interface RelayContext {
   /** The Host the service gets (gateway/upstream-host.ts). */
   readonly upstreamHost: string | undefined
   readonly location: LocationContext | undefined
+  /** The request's id (gateway/request-id.ts): in every log line about it and on every answer. */
+  readonly requestId: string
+  /** What the inspector and the metrics learn about it; bytes are counted into it as they flow. */
+  readonly record: RequestRecord
   finished(): void
 }

@@ -1,8 +1,10 @@
 import type { Context } from 'hono'
 import { ChannelPool } from '../proxy/channel-pool.ts'
-import { CONSUMER_LEFT, exchange } from '../proxy/exchange.ts'
+import { CONSUMER_LEFT, exchange, type UpstreamResult } from '../proxy/exchange.ts'
+import { fieldValue } from '../proxy/upstream-response.ts'
 import type { RuntimeAdapter } from '../runtime/index.ts'
-import { errorResponse } from './errors.ts'
+import type { Judged } from './circuit-breakers.ts'
+import { ERROR_STATUS, errorResponse, type ErrorCode } from './errors.ts'
 import type { RelayContext } from './relay-context.ts'
 import { fixResponseFields } from './response-fixups.ts'
 
@@ -17,52 +19,91 @@ function channelPoolOf(conn: object): ChannelPool {
 /**
  * An HTTP request to the local service and its response back (proxy/exchange.ts does the
  * HTTP/1.1). The consumer leaving, or the agent connection dying, ends the exchange at once: the
- * service sees its connection close (an LLM stops generating for nobody). Bytes are counted
- * and the slot is given back when the exchange is over, after the body, not at the head.
+ * service sees its connection close (an LLM stops generating for nobody). Bytes are counted as
+ * they flow (into the request's record and the totals); the slot is given back when the exchange
+ * is over, after the body, not at the head. The exchange runs under the tunnel's circuit breaker.
  */
 export async function relayHttp(r: RelayContext): Promise<Response> {
-  const { svc, c, conn, tunnel } = r
+  const { svc, c, conn, tunnel, record, requestId } = r
   const runtime = svc.runtime
   const body = requestBody(runtime, c)
-  if (!body.ok) {
-    r.finished()
-    return errorResponse('bad_request', body.message)
-  }
+  if (!body.ok) return failed(r, 'bad_request', body.message)
+  // The slot is given back once both are known: how the exchange ended (after the body) and what
+  // the consumer was answered (the record's status), whichever comes first.
+  let over = false
+  let settled = false
+  const close = () => over && settled && r.finished()
   // A consumer that leaves (a closed tab, a client timeout, the end of a load test) is routine, not
   // a fault of the service or the tunnel: one info line, never a warning or an upstream_* code.
-  const result = await exchange(
-    channelPoolOf(conn),
-    r.open,
-    { method: c.req.method, path: r.path, headers: r.headers, body: body.stream },
-    {
-      timeouts: { head: svc.config.upstreamHeadTimeout, idle: svc.config.upstreamIdleTimeout },
-      onCancel: (cancel) =>
-        runtime.onConsumerGone(c, () => cancel(CONSUMER_LEFT)),
-      connGone: () => conn.goneReason,
-    },
-    (end) => {
-      // A response cut after its head: one line (the consumer saw an aborted body, not an error answer).
-      if (end.cut !== undefined) {
-        if (end.cut === CONSUMER_LEFT) svc.log.info('consumer_gone', { conn: conn.id, user: tunnel, during: 'body', bytesIn: end.bytesIn })
-        else svc.log.warn('upstream_cut', { conn: conn.id, user: tunnel, message: end.cut, bytesIn: end.bytesIn })
-      }
-      conn.bytesIn += end.bytesIn
-      conn.bytesOut += end.bytesOut
-      svc.registry.traffic.record(tunnel, end.bytesIn, end.bytesOut)
-      r.finished()
-    },
-  )
-  if (!result.ok) {
-    if (result.message === CONSUMER_LEFT) {
-      svc.log.info('consumer_gone', { conn: conn.id, user: tunnel, during: 'head' })
-      // Nobody reads this answer; the runtime has closed the connection.
-      return errorResponse(result.code, result.message)
-    }
-    svc.log.warn('upstream_error', { conn: conn.id, user: tunnel, code: result.code, message: result.message })
-    return errorResponse(result.code, result.message)
+  const run = () =>
+    exchange(
+      channelPoolOf(conn),
+      r.open,
+      { method: c.req.method, path: r.path, headers: r.headers, body: body.stream },
+      {
+        timeouts: { head: svc.config.upstreamHeadTimeout, idle: svc.config.upstreamIdleTimeout },
+        onCancel: (cancel) => runtime.onConsumerGone(c, () => cancel(CONSUMER_LEFT)),
+        connGone: () => conn.goneReason,
+        meter: record,
+      },
+      (end) => {
+        // A response cut after its head: one line (the consumer saw an aborted body, not an error answer).
+        if (end.cut !== undefined) {
+          if (end.cut === CONSUMER_LEFT) svc.log.info('consumer_gone', { requestId, conn: conn.id, user: tunnel, during: 'body', bytesIn: end.bytesIn })
+          else svc.log.warn('upstream_cut', { requestId, conn: conn.id, user: tunnel, message: end.cut, bytesIn: end.bytesIn })
+        }
+        over = true
+        close()
+      },
+    )
+  // Under the tunnel's circuit breaker: only failures to reach the service count, not its answers.
+  const result = await svc.breakers.run(tunnel, run, judgeExchange)
+  if (result === undefined) {
+    // The breaker opened (or a trial began) while this request waited for its slot: nothing was sent.
+    const gate = svc.breakers.admit(tunnel)
+    return failed(r, 'circuit_open', gate.ok ? `tunnel ${tunnel}'s circuit breaker is open` : gate.message, { 'retry-after': String(gate.ok ? 1 : gate.retryAfterS) })
   }
-  fixResponseFields(result.response.headers, r.location)
-  return runtime.respond(c, result.response)
+  if (!result.ok) {
+    record.status = ERROR_STATUS[result.code]
+    record.error = result.code
+    settled = true
+    close()
+    if (result.message === CONSUMER_LEFT) {
+      svc.log.info('consumer_gone', { requestId, conn: conn.id, user: tunnel, during: 'head' })
+      // Nobody reads this answer; the runtime has closed the connection.
+      return withId(errorResponse(result.code, result.message), requestId)
+    }
+    svc.log.warn('upstream_error', { requestId, conn: conn.id, user: tunnel, code: result.code, message: result.message })
+    return withId(errorResponse(result.code, result.message), requestId)
+  }
+  const response = result.response
+  // Streamed: a body of unannounced length still arriving after the head (chunked or until close:
+  // SSE, LLM tokens). A short chunked answer that came whole with its head is not.
+  svc.observe.answered(record, response.status, response.body instanceof ReadableStream && fieldValue(response.headers, 'content-length') === undefined)
+  settled = true
+  close()
+  fixResponseFields(response.headers, r.location, requestId)
+  return runtime.respond(c, response)
+}
+
+/** An exchange failed the breaker's way when the service could not be reached, not when the consumer left. */
+function judgeExchange(result: UpstreamResult): Judged {
+  if (result.ok || result.consumerFault === true) return SUCCESS
+  return { upstreamFailed: true, reason: result.code }
+}
+const SUCCESS: Judged = { upstreamFailed: false }
+
+/** Burrow answers itself before any exchange: the record says so and the slot goes back. */
+function failed(r: RelayContext, code: ErrorCode, message: string, headers?: Record<string, string>): Response {
+  r.record.status = ERROR_STATUS[code]
+  r.record.error = code
+  r.finished()
+  return withId(errorResponse(code, message, headers), r.requestId)
+}
+
+function withId(res: Response, requestId: string): Response {
+  res.headers.set('x-request-id', requestId)
+  return res
 }
 
 /**

@@ -1,34 +1,53 @@
-import { connectUpstreamWebSocket } from '../proxy/websocket-bridge.ts'
-import { errorResponse } from './errors.ts'
+import { connectUpstreamWebSocket, type UpstreamWebSocket } from '../proxy/websocket-bridge.ts'
+import type { Judged } from './circuit-breakers.ts'
+import { ERROR_STATUS, errorResponse, type ErrorCode } from './errors.ts'
 import type { RelayContext } from './relay-context.ts'
 import { fixResponseFields } from './response-fixups.ts'
 
 /**
  * A consumer's WebSocket to the local service: the service's handshake first (its subprotocol, its
  * 101's fields, or its refusal, relayed as they are), then the consumer's upgrade, then messages
- * both ways until either side closes.
+ * both ways until either side closes. The handshake runs under the tunnel's circuit breaker.
  */
 export async function relayWebSocket(r: RelayContext): Promise<Response> {
-  const { svc, c } = r
-  const upstream = await connectUpstreamWebSocket(r.open, { path: r.path, headers: r.headers, host: r.upstreamHost ?? 'localhost' }, svc.config.upstreamHeadTimeout)
-  if (upstream.kind === 'failed') {
-    r.finished()
-    return errorResponse('upstream_unreachable', upstream.message)
+  const { svc, c, record } = r
+  const connect = () => connectUpstreamWebSocket(r.open, { path: r.path, headers: r.headers, host: r.upstreamHost ?? 'localhost' }, svc.config.upstreamHeadTimeout)
+  const upstream = await svc.breakers.run(r.tunnel, connect, judgeHandshake)
+  if (upstream === undefined) {
+    const gate = svc.breakers.admit(r.tunnel)
+    return failed(r, 'circuit_open', gate.ok ? `tunnel ${r.tunnel}'s circuit breaker is open` : gate.message, { 'retry-after': String(gate.ok ? 1 : gate.retryAfterS) })
   }
-  svc.registry.traffic.record(r.tunnel, 0, 0)
+  if (upstream.kind === 'failed') {
+    svc.log.warn('upstream_error', { requestId: r.requestId, conn: r.conn.id, user: r.tunnel, code: 'upstream_unreachable', message: upstream.message })
+    return failed(r, 'upstream_unreachable', upstream.message)
+  }
   if (upstream.kind === 'refused') {
     // The service said no (401 with WWW-Authenticate, say): the consumer hears exactly that.
+    svc.observe.answered(record, upstream.response.status, false)
     r.finished()
-    fixResponseFields(upstream.response.headers, r.location)
+    fixResponseFields(upstream.response.headers, r.location, r.requestId)
     return svc.runtime.respond(c, upstream.response)
   }
-  fixResponseFields(upstream.headers, r.location)
+  fixResponseFields(upstream.headers, r.location, r.requestId)
+  svc.observe.answered(record, 101, true)
   try {
     return await svc.runtime.upgradeWebSocket(c, upstream.bridge(r.finished), { protocol: upstream.protocol, headers: upstream.headers })
   } catch (err) {
     // The runtime refused the handshake after all: give back the channel and the upstream socket.
     upstream.terminate()
-    r.finished()
-    return errorResponse('bad_request', `Cannot open a WebSocket: the handshake failed (${(err as Error).message})`)
+    return failed(r, 'bad_request', `Cannot open a WebSocket: the handshake failed (${(err as Error).message})`)
   }
+}
+
+function judgeHandshake(upstream: UpstreamWebSocket): Judged {
+  return upstream.kind === 'failed' ? { upstreamFailed: true, reason: 'upstream_unreachable' } : { upstreamFailed: false }
+}
+
+function failed(r: RelayContext, code: ErrorCode, message: string, headers?: Record<string, string>): Response {
+  r.record.status = ERROR_STATUS[code]
+  r.record.error = code
+  r.finished()
+  const res = errorResponse(code, message, headers)
+  res.headers.set('x-request-id', r.requestId)
+  return res
 }

@@ -8,14 +8,16 @@ import { setsBurrowCookie } from './burrow-cookie.ts'
  * plant a credential for its consumers). `Location` and `Content-Location` naming the service's
  * own host (the Host it was sent, so the one it builds absolute URLs from) point at the public
  * host instead, under either routing; under path routing (a prefix other than `/`) path-absolute
- * ones and `Set-Cookie` `Path` also move under `/t/<tunnel>/` (response-rewrite.ts).
+ * ones and `Set-Cookie` `Path` also move under `/t/<tunnel>/` (response-rewrite.ts). The
+ * consumer gets the request's id as X-Request-Id, in place of any the service sent.
  */
-export function fixResponseFields(fields: FieldList, location: LocationContext | undefined): void {
+export function fixResponseFields(fields: FieldList, location: LocationContext | undefined, requestId?: string): void {
   const cookiePrefix = location !== undefined && location.prefix !== '/' ? location.prefix : undefined
   let write = 0
   for (let read = 0; read < fields.length; read += 2) {
     const name = fields[read]!
     let value = fields[read + 1]!
+    if (name === 'x-request-id' && requestId !== undefined) continue
     if (name === 'set-cookie') {
       if (setsBurrowCookie(value)) continue
       if (cookiePrefix !== undefined) value = rewriteSetCookie(value, cookiePrefix)
@@ -26,4 +28,5 @@ export function fixResponseFields(fields: FieldList, location: LocationContext |
     fields[write++] = value
   }
   fields.length = write
+  if (requestId !== undefined) fields.push('x-request-id', requestId)
 }

@@ -6,7 +6,11 @@ import type { Logger } from '../log/logger.ts'
 import type { RuntimeAdapter } from '../runtime/index.ts'
 import type { SshGatewayServer } from '../transport/ssh-server.ts'
 import type { DataDir } from './data-dir.ts'
+import type { AdminSessions } from './admin-session.ts'
+import type { CircuitBreakers } from './circuit-breakers.ts'
+import type { GatewayCounters } from './gateway-counters.ts'
 import type { InFlight } from './in-flight.ts'
+import type { Observer } from './observer.ts'
 import type { RateLimits } from './rate-limits.ts'
 import type { TunnelRegistry } from './tunnel-registry.ts'
 
@@ -31,6 +35,14 @@ export interface GatewayServices {
   client(c: Context): ClientIdentity
   /** Consumer requests being proxied right now (the drain waits for them). */
   readonly inflight: InFlight
+  /** Per-request timing: latency histograms, the dashboard's timeline, the inspector. */
+  readonly observe: Observer
+  /** One circuit breaker per tunnel (CIRCUIT_BREAKER_FAILURES, CIRCUIT_BREAKER_COOLDOWN). */
+  readonly breakers: CircuitBreakers
+  /** Keep-alive timeouts, sweeps and the drain's duration, for /metrics. */
+  readonly counters: GatewayCounters
+  /** Dashboard logins (the admin session cookie and its CSRF token). */
+  readonly adminSessions: AdminSessions
   /** Opens the data dir and builds what needs its keys, once (nothing happens before first use). */
   opened(): Promise<Opened>
   isDraining(): boolean

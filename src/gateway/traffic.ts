@@ -1,4 +1,4 @@
-/** Requests and body bytes, counted when an exchange ends. */
+/** Requests and body bytes: requests counted when they end, bytes as they flow (gateway/request-record.ts). */
 export interface TrafficCounts {
   requests: number
   /** Bytes that came back from the tunnel (response bodies, upstream to consumer). */
@@ -15,10 +15,22 @@ export class Traffic {
   readonly total: TrafficCounts = { requests: 0, bytesIn: 0, bytesOut: 0 }
   readonly #byUser = new Map<string, TrafficCounts>()
 
-  /** One exchange of `user` ended: `traffic.record('alice', 512, 0)`. */
-  record(user: string, bytesIn: number, bytesOut: number): void {
+  /** `user`'s live counts, created at zero on first use: bytes are added to them as they flow. */
+  countsOf(user: string): TrafficCounts {
     let mine = this.#byUser.get(user)
     if (mine === undefined) this.#byUser.set(user, (mine = { requests: 0, bytesIn: 0, bytesOut: 0 }))
+    return mine
+  }
+
+  /** One request of `user` ended (its bytes were counted as they flowed). */
+  ended(user: string): void {
+    this.total.requests++
+    this.countsOf(user).requests++
+  }
+
+  /** One exchange of `user` ended, bytes and all: `traffic.record('alice', 512, 0)`. */
+  record(user: string, bytesIn: number, bytesOut: number): void {
+    const mine = this.countsOf(user)
     for (const counts of [this.total, mine]) {
       counts.requests++
       counts.bytesIn += bytesIn
@@ -30,5 +42,10 @@ export class Traffic {
   ofUser(user: string): TrafficCounts {
     const mine = this.#byUser.get(user)
     return mine === undefined ? { requests: 0, bytesIn: 0, bytesOut: 0 } : { ...mine }
+  }
+
+  /** Every user ever served with their counts (the live objects: read, do not change). */
+  users(): IterableIterator<[string, TrafficCounts]> {
+    return this.#byUser.entries()
   }
 }

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream'
 import type { ChannelOpener } from './channel-agent.ts'
 import type { ChannelPool } from './channel-pool.ts'
-import type { ExchangeEnd, UpstreamResult, UpstreamTimeouts } from './exchange.ts'
+import type { ByteMeter, ExchangeEnd, UpstreamResult, UpstreamTimeouts } from './exchange.ts'
 import { writeRequest, type RequestBody, type UpstreamRequest } from './request-writer.ts'
 import { ResponseReader, type ResponseHead } from './response-reader.ts'
 import type { FieldList, InterimResponse, UpstreamResponse } from './upstream-response.ts'
@@ -53,6 +53,7 @@ export class Attempt {
     private readonly timeouts: UpstreamTimeouts,
     private readonly allowReuse: boolean,
     private readonly connGone: () => string | undefined = () => undefined,
+    private readonly meter?: ByteMeter,
   ) {
     this.#ended = new Promise((r) => (this.#endWith = r))
     this.#trailers = deferred<FieldList>()
@@ -95,7 +96,10 @@ export class Attempt {
     // The head timeout counts the service's thinking, not the consumer's upload: it stops while the
     // request body goes out and starts again once it is all sent.
     clearTimeout(this.#headTimer)
-    writeRequest(channel, this.req, this.body, (n) => (this.#bytesOut += n)).then(
+    writeRequest(channel, this.req, this.body, (n) => {
+      this.#bytesOut += n
+      this.meter?.countOut(n)
+    }).then(
       () => {
         this.#requestSent = true
         if (this.#head === undefined && this.#phase === 'waiting') this.#armHead()
@@ -150,6 +154,7 @@ export class Attempt {
 
   #onBody(bytes: Uint8Array): void {
     this.#bytesIn += bytes.byteLength
+    this.meter?.countIn(bytes.byteLength)
     if (this.#phase !== 'streaming') return void this.#early.push(bytes)
     const ctrl = this.#ctrl!
     ctrl.enqueue(bytes)

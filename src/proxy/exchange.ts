@@ -1,6 +1,6 @@
 import type { ChannelOpener } from './channel-agent.ts'
 import type { ChannelPool } from './channel-pool.ts'
-import { Attempt } from './attempt.ts'
+import { Attempt, CONSUMER_LEFT } from './attempt.ts'
 
 export { CONSUMER_LEFT } from './attempt.ts'
 import { prepareBody, type RequestBody, type UpstreamRequest } from './request-writer.ts'
@@ -30,6 +30,17 @@ export interface ExchangeOptions {
    * connection ends its channels when it goes, and this says so instead of "reset".
    */
   readonly connGone?: () => string | undefined
+  /**
+   * Told of body bytes as they flow (response bytes as they arrive, request bytes as they are
+   * written), so counters move while a long stream runs. One object per exchange; never kept.
+   */
+  readonly meter?: ByteMeter
+}
+
+/** Receives body byte counts as they flow. */
+export interface ByteMeter {
+  countIn(bytes: number): void
+  countOut(bytes: number): void
 }
 
 /** How the exchange ended, reported once (to free the channel slot and count bytes). */
@@ -48,7 +59,13 @@ export interface ExchangeEnd {
 
 export type UpstreamResult =
   | { readonly ok: true; readonly response: UpstreamResponse }
-  | { readonly ok: false; readonly code: 'upstream_unreachable' | 'upstream_timeout'; readonly message: string }
+  | {
+      readonly ok: false
+      readonly code: 'upstream_unreachable' | 'upstream_timeout'
+      readonly message: string
+      /** The consumer caused it (it left, or its request body broke off): no fault of the service or the tunnel. */
+      readonly consumerFault?: true
+    }
 
 /**
  * One HTTP/1.1 exchange with the local service over an SSH channel, reusing an idle kept-alive
@@ -74,20 +91,22 @@ export async function exchange(pool: ChannelPool, open: ChannelOpener, req: Upst
   } catch (err) {
     // A consumer that goes away mid-body makes this read throw; onEnd must still run (it frees the slot).
     end({ ok: false, bytesIn: 0, bytesOut: 0 })
-    return { ok: false, code: 'upstream_unreachable', message: `the request body ended early (${(err as Error).message})` }
+    return { ok: false, code: 'upstream_unreachable', message: `the request body ended early (${(err as Error).message})`, consumerFault: true }
   }
   // A body read whole can be sent twice; a streamed one cannot, so it never rides a reused channel.
   const replayable = body.kind !== 'stream'
   for (let attempt = 0; ; attempt++) {
     if (cancelled !== undefined) {
       end({ ok: false, bytesIn: 0, bytesOut: 0 })
-      return { ok: false, code: 'upstream_unreachable', message: cancelled }
+      return cancelled === CONSUMER_LEFT ? { ok: false, code: 'upstream_unreachable', message: cancelled, consumerFault: true } : { ok: false, code: 'upstream_unreachable', message: cancelled }
     }
-    current = new Attempt(pool, open, req, body, options.timeouts, replayable && attempt === 0, options.connGone)
+    current = new Attempt(pool, open, req, body, options.timeouts, replayable && attempt === 0, options.connGone, options.meter)
     const outcome = await current.run()
     if (outcome.kind === 'done') {
       outcome.ended.then(end)
-      return outcome.result
+      const result = outcome.result
+      if (!result.ok && cancelled === CONSUMER_LEFT) return { ...result, consumerFault: true }
+      return result
     }
     // A reused channel died before any response byte: the service had just closed it. Once more, fresh.
     if (attempt > 0) {

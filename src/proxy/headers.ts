@@ -35,12 +35,14 @@ export interface ForwardedInfo {
   readonly drop?: ReadonlySet<string> | undefined
   /** Fields whose value is replaced (the Cookie header without Burrow's login cookie). */
   readonly replace?: ReadonlyMap<string, string> | undefined
+  /** The request's id (wire/request-id.ts), sent as X-Request-Id in place of any the consumer sent. */
+  readonly requestId?: string | undefined
 }
 
 /**
  * Request headers for the local service, as a flat [name, value, ...] list: Host first (RFC 9112
  * §3.2) as `upstreamHost`, hop-by-hop fields and `fwd.drop` dropped, X-Forwarded-For/-Proto/-Host
- * set. Values are taken from the parsed Headers, where CR/LF cannot occur, so nothing can be
+ * set, X-Request-Id set to `fwd.requestId`. Values are taken from the parsed Headers, where CR/LF cannot occur, so nothing can be
  * smuggled onto the next hop's wire.
  */
 export function requestHeadersForUpstream(headers: Headers, fwd: ForwardedInfo): string[] {
@@ -55,12 +57,13 @@ export function requestHeadersForUpstream(headers: Headers, fwd: ForwardedInfo):
       priorFor = value
       return
     }
-    if (name === 'x-forwarded-proto' || name === 'x-forwarded-host') return
+    if (name === 'x-forwarded-proto' || name === 'x-forwarded-host' || (name === 'x-request-id' && fwd.requestId !== undefined)) return
     out.push(name, fwd.replace?.get(name) ?? value)
   })
   const forwardedFor = fwd.clientIp === undefined ? priorFor : priorFor ? `${priorFor}, ${fwd.clientIp}` : fwd.clientIp
   if (forwardedFor !== undefined) out.push('x-forwarded-for', forwardedFor)
   out.push('x-forwarded-proto', fwd.proto)
   if (fwd.host !== undefined) out.push('x-forwarded-host', fwd.host)
+  if (fwd.requestId !== undefined) out.push('x-request-id', fwd.requestId)
   return out
 }

@@ -55,6 +55,8 @@ export interface SshSessionHooks {
   statusText(binding: SessionBinding): string
   /** The SSH session ended (socket closed). */
   onClose(binding: SessionBinding): void
+  /** The peer missed MISSED_KEEPALIVES keep-alives in a row and ssh2 ended the session (for /metrics). */
+  onKeepaliveTimeout?(): void
 }
 
 export interface SshServerOptions {
@@ -143,6 +145,8 @@ export class SshGatewayServer {
     observer?.onHeader?.()
     client.on('error', (err: Error & { level?: string }) => {
       log.debug('ssh_client_error', { conn: connId, message: err.message, level: err.level })
+      // ssh2's wording when keepaliveCountMax replies are missing (lib/server.js).
+      if (err.message === 'Keepalive timeout') hooks.onKeepaliveTimeout?.()
       observer?.onError?.(err.message, err.level)
     })
     client.on('close', () => {

@@ -153,7 +153,9 @@ async function measureTarget(t: RunningTarget, pass: number, uploadFile: string)
 }
 
 async function main(): Promise<void> {
-  const burrowTargets = opts.runtimes.map((r) => `burrow-${r}` as TargetId)
+  // Bun twice: with the per-request bookkeeping (latency histograms, inspector, timeline) and
+  // without it (REQUEST_METRICS=0), so its cost shows within one run.
+  const burrowTargets = opts.runtimes.flatMap((r): TargetId[] => (r === 'bun' ? ['burrow-bun', 'burrow-bun-lean'] : [`burrow-${r}` as TargetId]))
   const targets: TargetId[] = [...opts.baselines, ...burrowTargets]
   const wantSsh = opts.baselines.some((b) => b.startsWith('ssh'))
   const trafficWorkloads = ['small1', 'small64', 'cpu', 'download', 'upload', 'sse', 'startup'] as const

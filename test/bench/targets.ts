@@ -10,13 +10,15 @@ import { startSshForward, type PrivateSshd, type SshFlavour } from './private-ss
 import { descendants, spawnLogged, stopOwned, tree, until, type OwnedProc } from './procs.ts'
 import { NO_RATE_LIMITS, GATEWAY_START } from './gateway-env.ts'
 
-export type TargetId = 'direct' | 'ssh-n' | 'ssh-nodelay' | 'burrow-bun' | 'burrow-deno' | 'burrow-node'
+/** `burrow-bun-lean`: Burrow on Bun with REQUEST_METRICS=0 (no latency histograms, inspector or timeline), the "before" of the per-request bookkeeping in the same run. */
+export type TargetId = 'direct' | 'ssh-n' | 'ssh-nodelay' | 'burrow-bun' | 'burrow-bun-lean' | 'burrow-deno' | 'burrow-node'
 
 export const TARGET_LABELS: Record<TargetId, string> = {
   direct: 'direct',
   'ssh-n': 'OpenSSH -N',
   'ssh-nodelay': 'OpenSSH NODELAY',
   'burrow-bun': 'Burrow Bun',
+  'burrow-bun-lean': 'Burrow Bun REQUEST_METRICS=0',
   'burrow-deno': 'Burrow Deno',
   'burrow-node': 'Burrow Node',
 }
@@ -95,8 +97,9 @@ export async function startTarget(id: TargetId, ctx: TargetContext): Promise<Run
       stop: () => stopOwned(fwd.proc),
     }
   }
-  const runtime = id.slice('burrow-'.length) as RuntimeName
-  const gw = await startGateway(runtime, { ...NO_RATE_LIMITS, BURROW_DATA_DIR: join(ctx.workDir, `data-${id}-${ctx.tag}`) }, GATEWAY_START)
+  const lean = id === 'burrow-bun-lean'
+  const runtime = (lean ? 'bun' : id.slice('burrow-'.length)) as RuntimeName
+  const gw = await startGateway(runtime, { ...NO_RATE_LIMITS, ...(lean ? { REQUEST_METRICS: '0' } : {}), BURROW_DATA_DIR: join(ctx.workDir, `data-${id}-${ctx.tag}`) }, GATEWAY_START)
   const token = await tokenFor('alice')
   const headers = { authorization: `Bearer ${token}` }
   const base = `${gw.url}/t/alice`
@@ -125,7 +128,7 @@ export async function startTarget(id: TargetId, ctx: TargetContext): Promise<Run
       // The agent prints its status line on state changes and its served count once a second; only the trouble matters here.
       complaints: () => [
         ...troubleLines(gw.proc.output()).map((l) => `gateway: ${l}`),
-        ...troubleLines(a.log(), [/^burrow agent: connected \(\d+\/\d+\) \| requests served: \d+$/]).map((l) => `agent: ${l}`),
+        ...troubleLines(a.log(), [/^burrow agent: connected \(\d+\/\d+\) \| requests served: \d+$/, /"event":"agent_status","status":"burrow agent: connected \(\d+\/\d+\) \| requests served: \d+"/]).map((l) => `agent: ${l}`),
       ],
       stop: async () => {
         await stopOwned(a)

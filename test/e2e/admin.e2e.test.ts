@@ -74,6 +74,7 @@ describe('admin REST and /metrics (gateway on Bun, one agent)', () => {
       bytesIn: expect.any(Number),
       bytesOut: expect.any(Number),
       state: 'ready',
+      breaker: 'closed',
     })
     expect(Date.parse(c.opened)).toBeLessThanOrEqual(Date.parse(c.lastActivity))
   }, SLOW_TEST_MS)

@@ -21,6 +21,8 @@ export interface ConnectionView {
   bytesIn: number
   bytesOut: number
   state: string
+  /** Its tunnel's circuit breaker: closed, open or half-open. */
+  breaker: string
 }
 
 export const adminHeaders = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }

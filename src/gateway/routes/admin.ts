@@ -4,6 +4,7 @@ import { safeEqual } from '../auth.ts'
 import type { GatewayServices } from '../services.ts'
 import { errorResponse } from '../errors.ts'
 import { connectionState, type LiveConn } from '../live-conn.ts'
+import { authorizeAdmin } from '../admin-session.ts'
 
 /** Whether the request carries the admin bearer token (compared in constant time). */
 export async function isAdmin(svc: GatewayServices, authorization: string | undefined): Promise<boolean> {
@@ -16,7 +17,8 @@ export async function isAdmin(svc: GatewayServices, authorization: string | unde
 export function adminRoutes(svc: GatewayServices): Hono {
   const app = new Hono()
   app.use('/admin/*', async (c, next) => {
-    if (!(await isAdmin(svc, c.req.header('authorization')))) return errorResponse('unauthorized', 'the admin token is required')
+    // The bearer token, or the dashboard's session cookie (with its CSRF token to change anything).
+    if (!(await authorizeAdmin(svc, c)).ok) return errorResponse('unauthorized', 'the admin token is required')
     await next()
   })
   app.get('/admin/stats', (c) => c.json(statsView(svc)))
@@ -28,6 +30,7 @@ export function adminRoutes(svc: GatewayServices): Hono {
   })
   app.post('/admin/cleanup', (c) => {
     const closed = svc.registry.sweepNow()
+    svc.counters.sweeps.admin++
     if (closed.length > 0) svc.log.info('sweep', { closed: closed.length, trigger: 'admin' })
     return c.json({ closed: closed.map(({ id, user, reason }) => ({ id, user, reason })) })
   })
@@ -61,6 +64,8 @@ export function statsView(svc: GatewayServices) {
       bytesOut: traffic.bytesOut,
     },
     pool,
+    /** Tunnels whose circuit breaker is open, half-open, or counting failures. */
+    breakers: svc.breakers.troubled(),
   }
 }
 
@@ -88,5 +93,7 @@ function connectionView(svc: GatewayServices, conn: LiveConn) {
     bytesIn: conn.bytesIn,
     bytesOut: conn.bytesOut,
     state,
+    /** Its tunnel's circuit breaker: closed, open or half-open. */
+    breaker: svc.breakers.view(conn.user).state,
   }
 }

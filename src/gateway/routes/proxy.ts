@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono'
-import { TUNNEL_NAME } from '../../wire/index.ts'
+import { REQUEST_ID_FIELD, TUNNEL_NAME } from '../../wire/index.ts'
 import { requestHeadersForUpstream } from '../../proxy/headers.ts'
 import { channelOpener } from '../channel-opener.ts'
 import { upstreamHost } from '../upstream-host.ts'
@@ -11,25 +11,42 @@ import { relayWebSocket } from '../relay-websocket.ts'
 import { tunnelPrefix, mountPrefixOf } from '../tunnel-prefix.ts'
 import type { GatewayServices } from '../services.ts'
 import type { Lease } from '../tunnel-registry.ts'
-import { errorResponse } from '../errors.ts'
+import { errorResponse, type ErrorCode } from '../errors.ts'
 import { retryAfterSeconds, type RateVerdict } from '../rate-limits.ts'
 import { checkWebSocketUpgrade } from '../websocket-handshake.ts'
+import { requestIdOf } from '../request-id.ts'
+import { RequestRecord } from '../request-record.ts'
+import { withoutQuerySecrets } from '../query-secrets.ts'
 
 const RETRY_AFTER_S = '1'
 
 /**
  * Proxy one consumer request to `tunnel`'s agent. `upstreamPath` is the origin-form target the
- * local service sees (prefix stripped, query kept); `route` says how the request got here.
+ * local service sees (prefix stripped, query kept); `route` says how the request got here. Every
+ * answer carries the request's id as X-Request-Id, Burrow's own error answers included.
  */
 export async function proxyToTunnel(svc: GatewayServices, c: Context, tunnel: string, upstreamPath: string, route: ConsumerRoute): Promise<Response> {
-  if (svc.isDraining()) return errorResponse('draining', 'the gateway is shutting down', { connection: 'close' })
-  if (!TUNNEL_NAME.test(tunnel)) return errorResponse('tunnel_not_found', `no tunnel named ${JSON.stringify(tunnel.slice(0, 80))}`)
+  const requestId = requestIdOf(c.req.header(REQUEST_ID_FIELD))
+  // For app.onError: an exception on the way still answers (and logs) with this id.
+  c.set('requestId', requestId)
+  const res = await admitAndRelay(svc, c, tunnel, upstreamPath, route, requestId)
+  return res
+}
+
+async function admitAndRelay(svc: GatewayServices, c: Context, tunnel: string, upstreamPath: string, route: ConsumerRoute, requestId: string): Promise<Response> {
+  // Burrow's own answers (created here, so their headers can still be set).
+  const own = (res: Response) => {
+    res.headers.set(REQUEST_ID_FIELD, requestId)
+    return res
+  }
+  if (svc.isDraining()) return own(errorResponse('draining', 'the gateway is shutting down', { connection: 'close' }))
+  if (!TUNNEL_NAME.test(tunnel)) return own(errorResponse('tunnel_not_found', `no tunnel named ${JSON.stringify(tunnel.slice(0, 80))}`))
   const { verify } = await svc.opened()
   const registry = svc.registry
   const remote = svc.client(c)
   // Per client IP before the token is even looked at: a flood costs no signature checks.
   const byIp = svc.limits.consumerIp(remote.address)
-  if (!byIp.ok) return rateLimited(byIp, 'too many requests from your address')
+  if (!byIp.ok) return own(rateLimited(byIp, 'too many requests from your address'))
   const access = await authorizeConsumer(c, {
     verify,
     tunnel,
@@ -39,28 +56,45 @@ export async function proxyToTunnel(svc: GatewayServices, c: Context, tunnel: st
     pathRoutingLogin: svc.config.pathRoutingLogin,
     now: Date.now(),
   })
-  if (!access.ok) return access.response
+  if (!access.ok) return own(access.response)
+  // From here the request belongs to the tunnel: the inspector shows it and the metrics time it.
+  const record = new RequestRecord(requestId, tunnel, c.req.method, upstreamPath, remote.address)
+  svc.observe.begin(record)
+  const refuse = (res: Response, code: ErrorCode) => {
+    record.status = res.status
+    record.error = code
+    svc.observe.finish(record)
+    return own(res)
+  }
   // Per tunnel owner once the request is authorized, so strangers cannot spend the owner's budget
   // (except on a public tunnel, where anyone may, and the budget protects the owner's machine).
   const byUser = svc.limits.consumerUser(tunnel)
-  if (!byUser.ok) return rateLimited(byUser, `too many requests to tunnel ${tunnel}`)
+  if (!byUser.ok) return refuse(rateLimited(byUser, `too many requests to tunnel ${tunnel}`), 'rate_limited')
   const wantsWebSocket = c.req.header('upgrade')?.toLowerCase() === 'websocket'
+  record.websocket = wantsWebSocket
   const badHandshake = wantsWebSocket ? checkWebSocketUpgrade(c.req.method, c.req.raw.headers) : undefined
-  if (badHandshake !== undefined) return errorResponse('bad_request', `Cannot open a WebSocket: ${badHandshake}`)
+  if (badHandshake !== undefined) return refuse(errorResponse('bad_request', `Cannot open a WebSocket: ${badHandshake}`), 'bad_request')
+  // A tunnel whose service keeps failing is answered at once, before a slot or a channel is taken.
+  const gate = svc.breakers.admit(tunnel)
+  if (!gate.ok) return refuse(circuitOpen(gate.message, gate.retryAfterS), 'circuit_open')
 
   const done = svc.inflight.begin()
   let lease: Lease | undefined
   try {
+    const queuedFrom = performance.now()
     const acquired = await registry.acquire(tunnel, () => c.req.raw.signal)
+    record.queuedMs = performance.now() - queuedFrom
     if (!acquired.ok) {
       done()
-      if (acquired.code === 'draining') return errorResponse('draining', 'the gateway is shutting down', { connection: 'close' })
+      if (acquired.code === 'draining') return refuse(errorResponse('draining', 'the gateway is shutting down', { connection: 'close' }), 'draining')
       return acquired.code === 'tunnel_not_found'
-        ? errorResponse('tunnel_not_found', `tunnel ${tunnel} has no agent connected`)
-        : errorResponse('tunnel_saturated', `tunnel ${tunnel} is at capacity; retry shortly`, { 'retry-after': RETRY_AFTER_S })
+        ? refuse(errorResponse('tunnel_not_found', `tunnel ${tunnel} has no agent connected`), 'tunnel_not_found')
+        : refuse(errorResponse('tunnel_saturated', `tunnel ${tunnel} is at capacity; retry shortly`, { 'retry-after': RETRY_AFTER_S }), 'tunnel_saturated')
     }
     const held = (lease = acquired.lease)
     const conn = held.conn
+    record.conn = conn.id
+    record.meterInto(registry.traffic.total, registry.traffic.countsOf(tunnel), conn)
     const consumerHost = c.req.header('host')
     const proto = remote.proto
     const hostForService = upstreamHost(conn.hostHeader, conn.forward, consumerHost)
@@ -71,7 +105,14 @@ export async function proxyToTunnel(svc: GatewayServices, c: Context, tunnel: st
       conn,
       open: channelOpener(conn, remote),
       path: upstreamPath,
-      headers: requestHeadersForUpstream(c.req.raw.headers, { clientIp: remote.peer, proto, host: consumerHost, upstreamHost: hostForService, ...headerEdits(access.edits) }),
+      headers: requestHeadersForUpstream(c.req.raw.headers, {
+        clientIp: remote.peer,
+        proto,
+        host: consumerHost,
+        upstreamHost: hostForService,
+        requestId,
+        ...headerEdits(access.edits),
+      }),
       upstreamHost: hostForService,
       // Redirects to the service's own host come back to the public one; under path routing,
       // redirects and cookies also move under the tunnel's prefix.
@@ -79,18 +120,52 @@ export async function proxyToTunnel(svc: GatewayServices, c: Context, tunnel: st
         consumerHost === undefined
           ? undefined
           : { prefix: route.routing === 'path' ? tunnelPrefix(route.mount, tunnel) : '/', publicOrigin: `${proto}://${consumerHost}`, upstreamHost: hostForService },
+      requestId,
+      record,
       finished: () => {
+        if (record.ended) return
         held.release()
         done()
+        registry.traffic.ended(tunnel)
+        svc.observe.finish(record)
+        if (svc.log.enabled('debug')) logRequest(svc, record)
       },
     }
-    return await (wantsWebSocket ? relayWebSocket(relay) : relayHttp(relay))
+    const res = await (wantsWebSocket ? relayWebSocket(relay) : relayHttp(relay))
+    return res
   } catch (err) {
     // Whatever threw, the channel slot and the in-flight count must not leak with it.
-    lease?.release()
-    done()
+    if (lease !== undefined && !record.ended) lease.release()
+    if (!record.ended) {
+      done()
+      record.status = 500
+      record.error = 'internal'
+      svc.observe.finish(record)
+    }
     throw err
   }
+}
+
+/** 503 circuit_open with Retry-After (seconds until the breaker lets a trial request through). */
+export function circuitOpen(message: string, retryAfterS: number): Response {
+  return errorResponse('circuit_open', message, { 'retry-after': String(retryAfterS) })
+}
+
+/** The gateway's line about one request, at debug: how to follow a request id through the log. */
+function logRequest(svc: GatewayServices, r: RequestRecord): void {
+  svc.log.debug('request', {
+    requestId: r.id,
+    user: r.tunnel,
+    conn: r.conn,
+    client: r.client,
+    method: r.method,
+    path: withoutQuerySecrets(r.target),
+    status: r.status,
+    ...(r.error === undefined ? {} : { error: r.error }),
+    durationMs: Math.round(r.durationMs * 100) / 100,
+    bytesIn: r.bytesIn,
+    bytesOut: r.bytesOut,
+  })
 }
 
 /** The consumer-credentials edits as the header filter takes them (the common one, no allocation). */

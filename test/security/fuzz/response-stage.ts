@@ -36,6 +36,8 @@ export async function startResponseStage(runtime: RuntimeName): Promise<Response
     startFuzzOrigin(),
     startProbeOrigin('B'),
     startGateway(runtime, {
+      // No circuit breaker: a hostile service fails on purpose, many times in a row.
+      CIRCUIT_BREAKER_FAILURES: '0',
       UPSTREAM_HEAD_TIMEOUT: String(FUZZ_HEAD_TIMEOUT_MS),
       UPSTREAM_IDLE_TIMEOUT: String(FUZZ_IDLE_TIMEOUT_MS),
       RATE_LIMIT_IP_PER_SECOND: '0',
