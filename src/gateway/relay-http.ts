@@ -48,7 +48,12 @@ export async function relayHttp(r: RelayContext): Promise<Response> {
       }
       conn.bytesIn += end.bytesIn
       conn.bytesOut += end.bytesOut
-      svc.registry.traffic.record(tunnel, end.bytesIn, end.bytesOut)
+      if (r.forwarded === undefined) svc.registry.traffic.record(tunnel, end.bytesIn, end.bytesOut)
+      else {
+        r.forwarded.requests++
+        r.forwarded.bytesIn += end.bytesIn
+        r.forwarded.bytesOut += end.bytesOut
+      }
       r.finished()
     },
   )

@@ -15,7 +15,8 @@ export async function relayWebSocket(r: RelayContext): Promise<Response> {
     r.finished()
     return errorResponse('upstream_unreachable', upstream.message)
   }
-  svc.registry.traffic.record(r.tunnel, 0, 0)
+  if (r.forwarded === undefined) svc.registry.traffic.record(r.tunnel, 0, 0)
+  else r.forwarded.requests++
   if (upstream.kind === 'refused') {
     // The service said no (401 with WWW-Authenticate, say): the consumer hears exactly that.
     r.finished()

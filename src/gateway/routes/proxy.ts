@@ -1,21 +1,15 @@
 import { Hono, type Context } from 'hono'
 import { TUNNEL_NAME } from '../../wire/index.ts'
 import { requestHeadersForUpstream } from '../../proxy/headers.ts'
-import { channelOpener } from '../channel-opener.ts'
-import { upstreamHost } from '../upstream-host.ts'
 import { authorizeConsumer, type ConsumerRoute } from '../consumer-access.ts'
 import type { HeaderEdit } from '../consumer-credentials.ts'
-import type { RelayContext } from '../relay-context.ts'
-import { relayHttp } from '../relay-http.ts'
-import { relayWebSocket } from '../relay-websocket.ts'
-import { tunnelPrefix, mountPrefixOf } from '../tunnel-prefix.ts'
+import { forwardToHolder } from '../cluster-forward.ts'
+import { serveHeld, type HeldRequest } from '../serve-held.ts'
+import { mountPrefixOf } from '../tunnel-prefix.ts'
 import type { GatewayServices } from '../services.ts'
-import type { Lease } from '../tunnel-registry.ts'
 import { errorResponse } from '../errors.ts'
 import { retryAfterSeconds, type RateVerdict } from '../rate-limits.ts'
 import { checkWebSocketUpgrade } from '../websocket-handshake.ts'
-
-const RETRY_AFTER_S = '1'
 
 /**
  * Proxy one consumer request to `tunnel`'s agent. `upstreamPath` is the origin-form target the
@@ -30,10 +24,13 @@ export async function proxyToTunnel(svc: GatewayServices, c: Context, tunnel: st
   // Per client IP before the token is even looked at: a flood costs no signature checks.
   const byIp = svc.limits.consumerIp(remote.address)
   if (!byIp.ok) return rateLimited(byIp, 'too many requests from your address')
+  // Not held here: maybe on another instance (REDIS_URL), whose entry says whether it is public.
+  const here = registry.tunnelOf(tunnel)
+  const elsewhere = here.exists || svc.cluster === undefined ? undefined : await svc.cluster.directory.holders(tunnel)
   const access = await authorizeConsumer(c, {
     verify,
     tunnel,
-    isPublic: registry.tunnelOf(tunnel).isPublic,
+    isPublic: here.exists ? here.isPublic : elsewhere?.some((h) => h.isPublic) === true,
     route,
     secure: remote.proto === 'https',
     pathRoutingLogin: svc.config.pathRoutingLogin,
@@ -48,53 +45,26 @@ export async function proxyToTunnel(svc: GatewayServices, c: Context, tunnel: st
   const badHandshake = wantsWebSocket ? checkWebSocketUpgrade(c.req.method, c.req.raw.headers) : undefined
   if (badHandshake !== undefined) return errorResponse('bad_request', `Cannot open a WebSocket: ${badHandshake}`)
 
-  const done = svc.inflight.begin()
-  let lease: Lease | undefined
-  try {
-    const acquired = await registry.acquire(tunnel, () => c.req.raw.signal)
-    if (!acquired.ok) {
-      done()
-      if (acquired.code === 'draining') return errorResponse('draining', 'the gateway is shutting down', { connection: 'close' })
-      return acquired.code === 'tunnel_not_found'
-        ? errorResponse('tunnel_not_found', `tunnel ${tunnel} has no agent connected`)
-        : errorResponse('tunnel_saturated', `tunnel ${tunnel} is at capacity; retry shortly`, { 'retry-after': RETRY_AFTER_S })
-    }
-    const held = (lease = acquired.lease)
-    const conn = held.conn
-    const consumerHost = c.req.header('host')
-    const proto = remote.proto
-    const hostForService = upstreamHost(conn.hostHeader, conn.forward, consumerHost)
-    const relay: RelayContext = {
-      svc,
-      c,
-      tunnel,
-      conn,
-      open: channelOpener(conn, remote),
-      path: upstreamPath,
-      headers: requestHeadersForUpstream(c.req.raw.headers, { clientIp: remote.peer, proto, host: consumerHost, upstreamHost: hostForService, ...headerEdits(access.edits) }),
-      upstreamHost: hostForService,
-      // Redirects to the service's own host come back to the public one; under path routing,
-      // redirects and cookies also move under the tunnel's prefix.
-      location:
-        consumerHost === undefined
-          ? undefined
-          : { prefix: route.routing === 'path' ? tunnelPrefix(route.mount, tunnel) : '/', publicOrigin: `${proto}://${consumerHost}`, upstreamHost: hostForService },
-      finished: () => {
-        held.release()
-        done()
-      },
-    }
-    return await (wantsWebSocket ? relayWebSocket(relay) : relayHttp(relay))
-  } catch (err) {
-    // Whatever threw, the channel slot and the in-flight count must not leak with it.
-    lease?.release()
-    done()
-    throw err
+  const consumerHost = c.req.header('host')
+  const edits = headerEdits(access.edits)
+  const held: HeldRequest = {
+    tunnel,
+    path: upstreamPath,
+    remote,
+    peer: remote.peer,
+    consumerHost,
+    proto: remote.proto,
+    route,
+    headersFor: (upstreamHost) => requestHeadersForUpstream(c.req.raw.headers, { clientIp: remote.peer, proto: remote.proto, host: consumerHost, upstreamHost, ...edits }),
+    wantsWebSocket,
   }
+  // Held on another instance only (REDIS_URL): forwarded there, credentials already checked here.
+  if (elsewhere !== undefined && elsewhere.length > 0) return forwardToHolder(svc, c, elsewhere, held, { identity: access.identity, edits })
+  return serveHeld(svc, c, held)
 }
 
 /** The consumer-credentials edits as the header filter takes them (the common one, no allocation). */
-function headerEdits(edits: readonly HeaderEdit[]): { drop?: ReadonlySet<string>; replace?: ReadonlyMap<string, string> } {
+export function headerEdits(edits: readonly HeaderEdit[]): HeaderEdits {
   if (edits.length === 0) return {}
   if (edits.length === 1 && edits[0]!.op === 'delete' && edits[0]!.name === 'authorization') return { drop: DROP_AUTHORIZATION }
   const drop = new Set<string>()
@@ -106,6 +76,12 @@ function headerEdits(edits: readonly HeaderEdit[]): { drop?: ReadonlySet<string>
   return { drop, replace }
 }
 const DROP_AUTHORIZATION: ReadonlySet<string> = new Set(['authorization'])
+
+/** Fields to drop and fields to replace before a request leaves for the next hop. */
+export interface HeaderEdits {
+  readonly drop?: ReadonlySet<string>
+  readonly replace?: ReadonlyMap<string, string>
+}
 
 function rateLimited(verdict: Extract<RateVerdict, { ok: false }>, what: string): Response {
   const seconds = retryAfterSeconds(verdict.retryAfterMs)

@@ -11,6 +11,7 @@ import type { LiveConn } from '../live-conn.ts'
 import { retryAfterSeconds } from '../rate-limits.ts'
 import { checkWebSocketUpgrade } from '../websocket-handshake.ts'
 import { HOST_VALUE, TUNNEL_NAME } from '../../wire/index.ts'
+import { INSTANCE_FIELD } from '../../cluster/internal-fields.ts'
 
 const AGENT_ID = /^[A-Za-z0-9_.-]{1,64}$/
 
@@ -140,7 +141,10 @@ export function tunnelRoute(svc: GatewayServices): Hono {
       },
     }
     try {
-      return await runtime.upgradeWebSocket(c, events)
+      // With REDIS_URL, the agent learns which instance it reached (also behind one load-balanced
+      // URL), to spread its connections over several (agent/instance-spread.ts).
+      const cluster = svc.cluster
+      return await runtime.upgradeWebSocket(c, events, cluster === undefined ? undefined : { headers: [INSTANCE_FIELD, cluster.instanceId] })
     } catch (err) {
       // The runtime refused the handshake after all: nothing was opened yet.
       return errorResponse('bad_request', `Cannot open a tunnel: the WebSocket handshake failed (${(err as Error).message})`)
