@@ -35,6 +35,8 @@ export interface DialOptions {
   onUp(fingerprint: string): void
   /** A request arrived for the local service (counted per HTTP turn on a channel). */
   onServed(): void
+  /** The WebSocket upgrade was answered; `instance` is the gateway's Burrow-Instance, if it named one. */
+  onInstance?(instance: string | undefined): void
 }
 
 /** How one connection ended: `fatal` stops the agent (retrying cannot help), `retry` reconnects. */
@@ -90,6 +92,10 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       ...(o.ca === undefined ? {} : { ca: o.ca }),
     })
     ws.binaryType = 'nodebuffer'
+    ws.once('upgrade', (res) => {
+      const instance = res.headers['burrow-instance']
+      o.onInstance?.(typeof instance === 'string' && instance !== '' ? instance : undefined)
+    })
     const duplex = new WsDuplex(wsClientFrames(ws))
     // Listen before 'open': the gateway's SSH ident can arrive in the same tick.
     ws.on('message', (data: Buffer, isBinary: boolean) => {

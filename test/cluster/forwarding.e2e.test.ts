@@ -32,7 +32,7 @@ for (const runtime of RUNTIMES) {
     beforeAll(async () => {
       redis = await startRedis()
       const origin = await startOrigin()
-      ;[a, b, c] = await startCluster(redis, ['A', 'B', 'C'], { runtime })
+      ;[a, b, c] = (await startCluster(redis, ['A', 'B', 'C'], { runtime })) as [GatewayProc, GatewayProc, GatewayProc]
       alice = await tokenFor('alice')
       await startAgent(a.url, alice, origin.url, { connections: 2 })
       await untilStatus(b, 'alice', alice, 200)
@@ -166,7 +166,7 @@ for (const runtime of RUNTIMES) {
         fetch(`${gw.url}/_burrow/internal/forward`, {
           headers: { 'burrow-cluster-hop': 'X', 'burrow-cluster-tunnel': 'alice', 'burrow-cluster-path': '/hello', 'burrow-cluster-route': 'path:', ...headers },
         })
-      for (const credential of [
+      for (const credential of <Record<string, string>[]>[
         { authorization: `Bearer ${alice}` },
         { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
         { 'burrow-cluster-auth': alice },
