@@ -16,6 +16,9 @@ export async function createMetrics(svc: GatewayServices): Promise<MetricsExport
   const { Counter, Gauge, Registry } = (await import('prom-client')).default
   const registry: Registry = new Registry()
   const registers = [registry]
+  // Several instances (REDIS_URL): every series names its instance. Not `instance`, which
+  // Prometheus sets to the scrape target itself.
+  if (svc.cluster !== undefined) registry.setDefaultLabels({ burrow_instance: svc.cluster.instanceId })
   const stats = () => svc.registry.stats()
 
   new Gauge({
@@ -98,5 +101,17 @@ export async function createMetrics(svc: GatewayServices): Promise<MetricsExport
       for (const [reason, n] of svc.registry.closedTotals()) this.inc({ reason }, n)
     },
   })
+  if (svc.cluster !== undefined) {
+    const forwarded = svc.cluster.forwarded
+    new Counter({
+      name: 'burrow_forwarded_requests_total',
+      help: 'Requests this instance forwarded to another instance holding their tunnel (REDIS_URL).',
+      registers,
+      collect() {
+        this.reset()
+        this.inc(forwarded.requests)
+      },
+    })
+  }
   return { contentType: registry.contentType, render: () => registry.metrics() }
 }
