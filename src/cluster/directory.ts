@@ -86,10 +86,6 @@ export class ClusterDirectory {
     // request; ioredis reconnects by itself in the background.
     this.#redis = new Redis(opts.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: `burrow-${opts.instanceId}` }) as Redis & Scripts
     this.#redis.on('error', (err: Error) => this.#trouble(err))
-    this.#redis.on('ready', () => {
-      if (this.#down) opts.log.info('cluster_redis_back', { instance: this.instanceId })
-      this.#down = false
-    })
     const define = (name: keyof Scripts, lua: string) => this.#redis.defineCommand(name, { numberOfKeys: 0, lua })
     define('burrowPublish', PUBLISH)
     define('burrowLookup', LOOKUP)
@@ -119,6 +115,11 @@ export class ClusterDirectory {
   /** Something changed here (a tunnel came or went): publish soon rather than at the next tick. */
   changed(): void {
     if (this.#timer === undefined || this.#soon !== undefined) return
+    // A refresh under way took its snapshot already: publish again once it is done.
+    if (this.#publishing !== undefined) {
+      void this.#publishing.then(() => this.changed())
+      return
+    }
     this.#soon = setTimeout(() => {
       this.#soon = undefined
       void this.#publish()
@@ -136,7 +137,10 @@ export class ClusterDirectory {
     args.push(h.conns.length)
     for (const c of h.conns) args.push(c.user, c.id)
     this.#publishing = this.#redis.burrowPublish(...args).then(
-      () => undefined,
+      () => {
+        if (this.#down) this.#opts.log.info('cluster_redis_back', { instance: this.instanceId })
+        this.#down = false
+      },
       (err: Error) => this.#trouble(err),
     )
     await this.#publishing
