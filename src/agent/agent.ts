@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { HOST_VALUE } from '../wire/index.ts'
 import { createLogger, type Logger } from '../log/logger.ts'
 import { backoffDelay } from './backoff.ts'
+import { DEFAULT_CHANNELS_PER_CONNECTION, needsAnother } from './demand.ts'
 import { dialOnce } from './dial-once.ts'
 import { parseTarget, type LocalTarget } from './local-target.ts'
 import { InstanceSpread } from './instance-spread.ts'
@@ -45,7 +46,10 @@ export interface AgentOptions {
 
 export interface AgentStatus {
   readonly connected: number
+  /** Connections the agent is keeping or dialling now (not the ones resting until load needs them). */
   readonly wanted: number
+  /** The most it opens when busy (`wanted` grows up to this). */
+  readonly ceiling: number
   /** ms until the next reconnect attempt, when one is pending. */
   readonly retryInMs: number | undefined
   readonly lastError: string | undefined
@@ -70,7 +74,7 @@ export function hostHeaderFor(mode: string, target: LocalTarget): string | undef
   return HOST_VALUE.test(mode) ? mode : undefined
 }
 
-/** Start an agent: N connection loops, each reconnecting with backoff and full jitter. Example: `createAgent({ server, token, to: 'http://127.0.0.1:3000' })`. */
+/** Start an agent: N connection loops (slots), each reconnecting with its own backoff (backoff.ts). Example: `createAgent({ server, token, to: 'http://127.0.0.1:3000' })`. */
 export function createAgent(options: AgentOptions): Agent {
   const target = parseTarget(options.to)
   if (target === undefined) throw new Error(`Cannot use --to ${options.to}: expected http://HOST:PORT`)
@@ -94,18 +98,43 @@ export function createAgent(options: AgentOptions): Agent {
   const abort = new AbortController()
   const up = new Set<number>()
   let served = 0
-  let retryAt: number | undefined
+  // Per slot: when its next attempt is due (slots back off independently).
+  const retryAt = new Map<number, number>()
+  // Slots resting until load needs them (the gateway retired them as idle surplus), and their wake-ups.
+  const resting = new Map<number, () => void>()
+  // Open forwarded channels per slot's current connection: the measure of load (demand.ts).
+  const channels = new Map<number, { open: number }>()
+  let channelsPerConnection = DEFAULT_CHANNELS_PER_CONNECTION
   let lastError: string | undefined
   let fingerprint: string | undefined
   const status = (): AgentStatus => ({
     connected: up.size,
-    wanted,
-    retryInMs: retryAt === undefined ? undefined : Math.max(0, retryAt - Date.now()),
+    wanted: wanted - resting.size,
+    ceiling: wanted,
+    retryInMs: retryAt.size === 0 ? undefined : Math.max(0, Math.min(...retryAt.values()) - Date.now()),
     lastError,
     served,
     fingerprint,
   })
   const changed = () => options.onStatus?.(status())
+
+  /** Wake the lowest resting slot when the channels open on the live connections call for it. */
+  const checkDemand = () => {
+    if (resting.size === 0) return
+    let open = 0
+    for (const c of channels.values()) open += c.open
+    if (!needsAnother(open, up.size, channelsPerConnection)) return
+    const slot = Math.min(...resting.keys())
+    const wake = resting.get(slot)!
+    resting.delete(slot)
+    log.info('agent_slot_woken', { slot, openChannels: open, up: up.size })
+    wake()
+  }
+  const rest = (slot: number) =>
+    new Promise<void>((r) => {
+      resting.set(slot, r)
+      abort.signal.addEventListener('abort', () => (resting.delete(slot), r()), { once: true })
+    })
 
   let resolveDone!: (r: { ok: boolean; message: string }) => void
   const done = new Promise<{ ok: boolean; message: string }>((r) => (resolveDone = r))
@@ -115,12 +144,15 @@ export function createAgent(options: AgentOptions): Agent {
     let attempt = 0
     while (!abort.signal.aborted) {
       const url = spread.pick(slot)
+      const mine = { open: 0 }
+      channels.set(slot, mine)
       const outcome = await dialOnce({
         url,
         onInstance: (instance) => spread.reached(slot, url, instance),
         token: options.token,
         user: user!,
         agentId,
+        slot,
         isPublic: options.isPublic ?? false,
         hostHeader: hostHeader!,
         target: target!,
@@ -129,11 +161,13 @@ export function createAgent(options: AgentOptions): Agent {
         keepaliveInterval: options.keepaliveInterval ?? 60_000,
         log,
         signal: abort.signal,
+        onLimits: (limits) => {
+          if (limits.channelsPerConnection !== undefined) channelsPerConnection = limits.channelsPerConnection
+        },
         onUp: (fp) => {
           fingerprint = fp
           up.add(slot)
           attempt = 0
-          retryAt = undefined
           log.info('agent_tunnel_up', { slot, fingerprint: fp })
           changed()
         },
@@ -141,26 +175,42 @@ export function createAgent(options: AgentOptions): Agent {
           served++
           changed()
         },
+        onChannel: (delta) => {
+          mine.open += delta
+          if (delta > 0) checkDemand()
+        },
       })
       up.delete(slot)
       spread.ended(slot, url)
+      channels.delete(slot)
       if (abort.signal.aborted) break
       if (outcome.kind === 'fatal') {
         fatal = outcome.message
         abort.abort()
         break
       }
+      if (outcome.kind === 'idle') {
+        // The gateway had more of our connections than the load needed: this one rests until the
+        // others get busy, instead of coming straight back to be retired again (README).
+        log.info('agent_slot_resting', { slot, reason: outcome.message })
+        const resting = rest(slot)
+        changed()
+        await resting
+        attempt = 0
+        changed()
+        continue
+      }
       lastError = outcome.message
       if (outcome.wasUp) attempt = 0
       const delay = backoffDelay(attempt++)
-      retryAt = Date.now() + delay
+      retryAt.set(slot, Date.now() + delay)
       log.info('agent_reconnecting', { slot, inMs: delay, reason: outcome.message })
       changed()
       await new Promise<void>((r) => {
         const t = setTimeout(r, delay)
         abort.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true })
       })
-      retryAt = undefined
+      retryAt.delete(slot)
     }
   }
 

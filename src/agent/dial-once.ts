@@ -1,7 +1,7 @@
 import ssh2, { type ClientChannel } from 'ssh2'
 import WebSocket from 'ws'
 import type { Logger } from '../log/logger.ts'
-import { fingerprintOfBlob, MISSED_KEEPALIVES, WS_CLOSE } from '../wire/index.ts'
+import { fingerprintOfBlob, IDLE_SURPLUS_REASON, MISSED_KEEPALIVES, readAgentLimits, WS_CLOSE, type AgentLimits } from '../wire/index.ts'
 import { SSH_ALGORITHMS } from '../transport/ssh-algorithms.ts'
 import { WsDuplex, wsClientFrames } from '../transport/ws-duplex.ts'
 import { dialTarget, type LocalTarget } from './local-target.ts'
@@ -21,6 +21,8 @@ export interface DialOptions {
   readonly token: string
   readonly user: string
   readonly agentId: string
+  /** Which of the agent's connections this is (0, 1, …): the gateway lets it replace only its own dead slot. */
+  readonly slot: number
   readonly isPublic: boolean
   /** `preserve` or the Host value the gateway should send the local service (agent.ts). */
   readonly hostHeader: string
@@ -37,10 +39,17 @@ export interface DialOptions {
   onServed(): void
   /** The WebSocket upgrade was answered; `instance` is the gateway's Burrow-Instance, if it named one. */
   onInstance?(instance: string | undefined): void
+  /** The gateway's budget, from the upgrade's response (before `onUp`). */
+  onLimits(limits: AgentLimits): void
+  /** A forwarded channel opened (+1) or closed (-1): the agent's measure of load (demand.ts). */
+  onChannel(delta: 1 | -1): void
 }
 
-/** How one connection ended: `fatal` stops the agent (retrying cannot help), `retry` reconnects. */
-export type DialOutcome = { kind: 'fatal'; message: string } | { kind: 'retry'; message: string; wasUp: boolean }
+/**
+ * How one connection ended: `fatal` stops the agent (retrying cannot help), `retry` reconnects,
+ * `idle` means the gateway retired it as idle surplus: redial only when load needs it.
+ */
+export type DialOutcome = { kind: 'fatal'; message: string } | { kind: 'retry'; message: string; wasUp: boolean } | { kind: 'idle'; message: string }
 
 function normaliseFingerprint(f: string): string {
   return f.startsWith('SHA256:') ? f : `SHA256:${f}`
@@ -84,6 +93,7 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       headers: {
         authorization: `Bearer ${o.token}`,
         'x-burrow-agent-id': o.agentId,
+        'burrow-agent-slot': String(o.slot),
         'burrow-host-header': o.hostHeader,
         ...(o.isPublic ? { 'x-burrow-public': '1' } : {}),
       },
@@ -96,6 +106,7 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       const instance = res.headers['burrow-instance']
       o.onInstance?.(typeof instance === 'string' && instance !== '' ? instance : undefined)
     })
+    ws.on('upgrade', (res) => o.onLimits(readAgentLimits(res.headers)))
     const duplex = new WsDuplex(wsClientFrames(ws))
     // Listen before 'open': the gateway's SSH ident can arrive in the same tick.
     ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -118,6 +129,7 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
     ws.on('close', (code: number, reason: Buffer) => {
       duplex.remoteClosed()
       const why = reason.toString('utf8') || `WebSocket closed (${code})`
+      if (code === WS_CLOSE.normal && why === IDLE_SURPLUS_REASON) return finish({ kind: 'idle', message: why })
       finish({ kind: 'retry', message: code === WS_CLOSE.policy ? `refused by the gateway: ${why}` : why, wasUp: up })
     })
 
@@ -144,6 +156,8 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       dialTarget(o.target).then(
         (socket) => {
           const channel: ClientChannel = accept()
+          o.onChannel(1)
+          channel.once('close', () => o.onChannel(-1))
           splice(socket, channel)
           // The gateway never half-closes a channel it still wants answers on: once it sent EOF
           // the pipe ends our socket; a service that keeps its half open must not pin it forever.

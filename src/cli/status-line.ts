@@ -3,10 +3,19 @@ import type { AgentStatus } from '../agent/agent.ts'
 /** The agent's state in a few words: `connected (2/2)`, `reconnecting in 3.2 s (…)`. */
 export function renderState(s: AgentStatus): string {
   return s.connected === s.wanted
-    ? `connected (${s.connected}/${s.wanted})`
+    ? `connected (${s.connected}/${s.wanted}${s.ceiling > s.wanted ? `, up to ${s.ceiling} when busy` : ''})`
     : s.retryInMs !== undefined
       ? `reconnecting in ${(s.retryInMs / 1000).toFixed(1)} s (${s.connected}/${s.wanted} up${s.lastError ? `; ${s.lastError}` : ''})`
-      : `connecting (${s.connected}/${s.wanted})`
+      : `connecting (${s.connected}/${s.wanted}${s.lastError ? ` up; ${s.lastError}` : ''})`
+}
+
+/**
+ * What counts as a change worth a line: connections up and wanted, and the last reason. Not the
+ * countdown, and not "connecting" against "reconnecting in…": an agent refused at the user's
+ * connection limit retries with growing pauses and must not print the same reason per attempt.
+ */
+export function stateKey(s: AgentStatus): string {
+  return `${s.connected}/${s.wanted}/${s.ceiling}${s.connected === s.wanted ? '' : ` ${s.lastError ?? ''}`}`
 }
 
 /** The whole status line. */
@@ -21,11 +30,13 @@ const SERVED_REFRESH_MS = 1000
 
 /**
  * The agent's status on stderr: redrawn in place on a terminal, a line per change elsewhere (a
- * service manager's log). `show()` takes every status update; `tick()` keeps a countdown moving.
+ * service manager's log). `show()` takes every status update; on a terminal the caller also
+ * calls it every second to keep a countdown moving.
  */
 export class StatusLine {
   #lastLine = ''
-  #lastState = ''
+  #lastKey = ''
+  #lastServed = 0
   #refresh: ReturnType<typeof setTimeout> | undefined
 
   constructor(
@@ -35,7 +46,9 @@ export class StatusLine {
   ) {}
 
   show(s: AgentStatus): void {
-    if (renderState(s) !== this.#lastState) return this.#print(s)
+    if (stateKey(s) !== this.#lastKey) return this.#print(s)
+    // Off a terminal, only a grown served count is news; on one, the countdown is too.
+    if (!this.tty && s.served === this.#lastServed) return
     this.#refresh ??= setTimeout(() => {
       this.#refresh = undefined
       this.#print(this.current())
@@ -51,7 +64,8 @@ export class StatusLine {
 
   #print(s: AgentStatus): void {
     const line = renderStatus(s)
-    this.#lastState = renderState(s)
+    this.#lastKey = stateKey(s)
+    this.#lastServed = s.served
     if (line === this.#lastLine) return
     this.#lastLine = line
     this.write(this.tty ? `\r\x1b[K${line}` : `${line}\n`)

@@ -20,8 +20,8 @@ export interface Holder {
 export interface LocalHoldings {
   /** Tunnel → public, for every tunnel with a live (registered, not closing) connection here. */
   readonly tunnels: ReadonlyMap<string, boolean>
-  /** Every admitted connection here: its user and id (their cluster-wide slots stay alive). */
-  readonly conns: readonly { readonly user: string; readonly id: string }[]
+  /** Every admitted connection here: its user, id and agent slot key (their cluster-wide slots stay alive). */
+  readonly conns: readonly { readonly user: string; readonly id: string; readonly slotKey: string }[]
   /** A small snapshot for other instances' /admin/stats (JSON-serialisable). */
   readonly info: Record<string, unknown>
   readonly draining: boolean
@@ -135,7 +135,7 @@ export class ClusterDirectory {
     args.push(tunnels.length)
     for (const [name, pub] of tunnels) args.push(name, pub ? 1 : 0)
     args.push(h.conns.length)
-    for (const c of h.conns) args.push(c.user, c.id)
+    for (const c of h.conns) args.push(c.user, c.id, c.slotKey)
     this.#publishing = this.#redis.burrowPublish(...args).then(
       () => {
         if (this.#down) this.#opts.log.info('cluster_redis_back', { instance: this.instanceId })
@@ -193,14 +193,15 @@ export class ClusterDirectory {
 
   /**
    * Cluster admission of connection `connId` of `user`: at most `limit` connections of the user on
-   * all instances together, after `retiring` (connections here the local admission rule retires to
-   * make room for this one: the seam where the pool's takeover rule reaches the cluster) left (the Lua script counts and adds atomically; a dead instance's entries
+   * all instances together, after the same agent's same slot (`slotKey`, `<agent id>:<slot>`;
+   * empty for stock OpenSSH) on any instance and `retiring` (connections here the local takeover
+   * rule retires to make room for this one) left (scripts.ts ADMIT) (the Lua script counts and adds atomically; a dead instance's entries
    * have expired). With Redis away the verdict is `ok` (the local limit still holds): an outage of
    * the directory must not lock every agent out.
    */
-  async admit(user: string, connId: string, limit: number, retiring: readonly string[] = []): Promise<AdmitVerdict> {
+  async admit(user: string, connId: string, limit: number, slotKey = '', retiring: readonly string[] = []): Promise<AdmitVerdict> {
     try {
-      const [ok, count] = await this.#redis.burrowAdmit(PREFIX, user, this.instanceId, connId, limit, ENTRY_TTL_MS, ...retiring)
+      const [ok, count] = await this.#redis.burrowAdmit(PREFIX, user, this.instanceId, connId, limit, ENTRY_TTL_MS, slotKey, ...retiring)
       return ok === 1 ? { ok: true, count } : { ok: false, count, limit }
     } catch (err) {
       this.#trouble(err as Error)
@@ -209,8 +210,11 @@ export class ClusterDirectory {
   }
 
   /** Connection `connId` of `user` is gone: free its cluster-wide slot now (it would expire anyway). */
-  release(user: string, connId: string): void {
-    this.#redis.burrowRelease(PREFIX, user, this.instanceId, connId).catch((err: Error) => this.#trouble(err))
+  release(user: string, connId: string): Promise<void> {
+    return this.#redis.burrowRelease(PREFIX, user, this.instanceId, connId).then(
+      () => undefined,
+      (err: Error) => this.#trouble(err),
+    )
   }
 
   /** Drain: stop being found as a holder at once (other instances' caches follow within LOOKUP_CACHE_MS). */
@@ -252,4 +256,9 @@ export class ClusterDirectory {
     this.#down = true
     this.#opts.log.warn('cluster_redis_unavailable', { instance: this.instanceId, message: err.message })
   }
+}
+
+/** An agent connection's slot as the cluster names it: `<agent id>:<slot>`, or '' (stock OpenSSH, ws-stdio). */
+export function slotKeyOf(agentId: string | undefined, slot: number | undefined): string {
+  return agentId === undefined || slot === undefined ? '' : `${agentId}:${slot}`
 }

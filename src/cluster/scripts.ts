@@ -8,7 +8,8 @@
  * - `instances` sorted set: instance id → expiry (ms, server clock), for stats.
  * - `held:<id>` hash: tunnel → `1` (public) or `0`: what an instance holds live connections for.
  * - `tunnel:<name>` sorted set: instance id → expiry: who holds the tunnel.
- * - `user:<name>` sorted set: `<instance id>/<conn id>` → expiry: the user's connections, cluster-wide.
+ * - `user:<name>` sorted set: `<instance id>/<conn id>/<agent id>:<slot>` → expiry: the user's
+ *   connections, cluster-wide (the agent part empty for stock OpenSSH).
  *
  * Like every script that names keys it was not given in KEYS, these run on a single Redis (or a
  * primary with replicas), not on Redis Cluster.
@@ -19,7 +20,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
 
 /**
  * ARGV: prefix, id, url, ttl ms, info (JSON), draining (0/1), n, then n × (tunnel, public 0/1),
- * then m, then m × (user, conn id). Refreshes the instance, replaces what it holds (tunnels it no
+ * then m, then m × (user, conn id, agent slot key). Refreshes the instance, replaces what it holds (tunnels it no
  * longer holds leave at once), and refreshes its connections' entries. Returns the server time.
  */
 export const PUBLISH = `${NOW}
@@ -49,8 +50,8 @@ if n > 0 then redis.call('PEXPIRE', held, ttl) end
 local at = 8 + 2 * n
 local m = tonumber(ARGV[at])
 for i = 0, m - 1 do
-  local uk = p .. 'user:' .. ARGV[at + 1 + 2 * i]
-  redis.call('ZADD', uk, exp, id .. '/' .. ARGV[at + 2 + 2 * i])
+  local uk = p .. 'user:' .. ARGV[at + 1 + 3 * i]
+  redis.call('ZADD', uk, exp, id .. '/' .. ARGV[at + 2 + 3 * i] .. '/' .. ARGV[at + 3 + 3 * i])
   redis.call('PEXPIRE', uk, ttl)
 end
 return now`
@@ -74,16 +75,28 @@ end
 return out`
 
 /**
- * ARGV: prefix, user, id, conn id, limit, ttl ms, then conn ids of this instance the local rule
- * retires to make room (they leave first). Cluster admission: drop the user's expired entries (a
- * dead instance's), then admit the connection if fewer than `limit` remain. Atomic, so two
- * instances admitting at once cannot both take the last slot. Returns {1|0, count after}.
+ * ARGV: prefix, user, id, conn id, limit, ttl ms, agent slot key (`<agent id>:<slot>`, or empty
+ * for stock OpenSSH), then conn ids of this instance the local rule retires to make room. Cluster
+ * admission, the takeover rule across instances:
+ * 1. the same agent's same slot, wherever it was (an agent redials a slot only once that slot's
+ *    connection ended on its side), leaves: the instance that held it may be dead;
+ * 2. so do the connections retired here, and the user's expired entries (a dead instance's);
+ * then the connection is admitted if fewer than `limit` remain. Atomic, so two instances admitting
+ * at once cannot both take the last slot. Returns {1|0, count after}.
  */
 export const ADMIT = `${NOW}
-local p, limit, ttl = ARGV[1], tonumber(ARGV[5]), tonumber(ARGV[6])
+local p, limit, ttl, slotKey = ARGV[1], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
 local uk = p .. 'user:' .. ARGV[2]
-local member = ARGV[3] .. '/' .. ARGV[4]
-for i = 7, #ARGV do redis.call('ZREM', uk, ARGV[3] .. '/' .. ARGV[i]) end
+local member = ARGV[3] .. '/' .. ARGV[4] .. '/' .. slotKey
+local function prefixed(m, pre) return string.sub(m, 1, #pre) == pre end
+local retiring = {}
+for i = 8, #ARGV do retiring[#retiring + 1] = ARGV[3] .. '/' .. ARGV[i] .. '/' end
+for _, m in ipairs(redis.call('ZRANGE', uk, 0, -1)) do
+  local drop = false
+  if slotKey ~= '' and m ~= member and string.sub(m, -(#slotKey + 1)) == '/' .. slotKey then drop = true end
+  for _, pre in ipairs(retiring) do if prefixed(m, pre) then drop = true end end
+  if drop then redis.call('ZREM', uk, m) end
+end
 redis.call('ZREMRANGEBYSCORE', uk, '-inf', now)
 if redis.call('ZSCORE', uk, member) then return {1, redis.call('ZCARD', uk)} end
 local n = redis.call('ZCARD', uk)
@@ -93,7 +106,11 @@ redis.call('PEXPIRE', uk, ttl)
 return {1, n + 1}`
 
 /** ARGV: prefix, user, id, conn id. A connection of this instance is gone: its slot is free now. */
-export const RELEASE = `redis.call('ZREM', ARGV[1] .. 'user:' .. ARGV[2], ARGV[3] .. '/' .. ARGV[4])
+export const RELEASE = `local uk = ARGV[1] .. 'user:' .. ARGV[2]
+local pre = ARGV[3] .. '/' .. ARGV[4] .. '/'
+for _, m in ipairs(redis.call('ZRANGE', uk, 0, -1)) do
+  if string.sub(m, 1, #pre) == pre then redis.call('ZREM', uk, m) end
+end
 return 1`
 
 /** ARGV: prefix, id. Stop being found as a holder (drain): tunnel entries go, the instance stays (stats). */

@@ -17,7 +17,7 @@ export function agentConnection(svc: GatewayServices, init: LiveConnInit, closeT
     conn,
     opened(extra: Record<string, unknown> = {}): void {
       svc.registry.track(conn)
-      svc.log.info('agent_connected', { conn: conn.id, user: conn.user, agent: conn.agentId, remote: conn.remoteAddress, transport: conn.transport, ...extra })
+      svc.log.info('agent_connected', { conn: conn.id, user: conn.user, agent: conn.agentId, slot: conn.slot, remote: conn.remoteAddress, transport: conn.transport, ...extra })
     },
     closed(): void {
       svc.registry.closed(conn.id)

@@ -1,5 +1,6 @@
 import type { Connection } from 'ssh2'
-import { admit, type Limits } from '../pool/index.ts'
+import { slotKeyOf } from '../cluster/directory.ts'
+import { admit, connectionsOf, touch, type Limits } from '../pool/index.ts'
 import { refusalNotice } from '../transport/close-codes.ts'
 import type { ForwardSpec, ForwardVerdict } from '../transport/ssh-server.ts'
 import type { GatewayServices } from './services.ts'
@@ -9,11 +10,13 @@ import type { GatewayServices } from './services.ts'
  * limit (at most `maxConnectionsPerUser` connections of a user on all instances together), then
  * the registration.
  *
- * 1. The local rule is previewed (the pure `admit` on the current pool state): a refusal there is
- *    final, and the connections it would retire to make room (an agent's own stale predecessor,
- *    and whatever issue 14's takeover rule adds) are named.
- * 2. The cluster script counts the user's live connections everywhere, those retired here left
- *    out, and takes a slot if one is free (atomic: two instances cannot both take the last one).
+ * 1. The local takeover rule is previewed (the pure `admit` on the current pool state): a refusal
+ *    there is final, and the connections it would retire here (the agent's own dead slot, stale
+ *    ones at the limit) are named.
+ * 2. The cluster script drops the same agent's same slot on any instance (rule 1 across the
+ *    cluster: the instance that held it may be dead), those retired here and expired entries
+ *    (a dead instance's: rule 2 across the cluster, by expiry), counts the user's connections
+ *    everywhere and takes a slot if one is free (atomic: two instances cannot take the last one).
  * 3. The registry registers the connection for real (it may retire those connections now); if
  *    the pool changed meanwhile and refuses, the cluster slot is given back.
  */
@@ -25,9 +28,16 @@ export async function admitClustered(svc: GatewayServices, limits: Limits, connI
   // A second forward on a registered connection maps to the same tunnel: nothing to admit.
   if (conn === undefined || conn.forward !== undefined) return local()
 
-  const preview = admit(registry.state, { id: connId, user: conn.user, agentId: conn.agentId }, Date.now(), limits)
+  // As the registry will judge it: the user's connections' lastSeen brought up to date first.
+  let state = registry.state
+  for (const c of connectionsOf(state, conn.user)) {
+    const live = registry.get(c.id)
+    if (live !== undefined) state = touch(state, c.id, live.lastByteAt)
+  }
+  const preview = admit(state, { id: connId, user: conn.user, agentId: conn.agentId, slot: conn.slot }, Date.now(), limits)
   if (!preview.ok) return local()
-  const verdict = await cluster.directory.admit(conn.user, connId, limits.maxConnectionsPerUser, preview.retired.map((r) => r.id))
+  const slotKey = slotKeyOf(conn.agentId, conn.slot)
+  const verdict = await cluster.directory.admit(conn.user, connId, limits.maxConnectionsPerUser, slotKey, preview.retired.map((r) => r.id))
   if (!verdict.ok) {
     svc.log.info('cluster_limit', { conn: connId, user: conn.user, count: verdict.count, limit: verdict.limit })
     const notice = refusalNotice({ code: 'user_connection_limit', max: verdict.limit })
@@ -36,11 +46,11 @@ export async function admitClustered(svc: GatewayServices, limits: Limits, connI
   }
   if (registry.get(connId) === undefined) {
     // The agent went away while Redis answered.
-    cluster.directory.release(conn.user, connId)
+    void cluster.directory.release(conn.user, connId)
     return { ok: false, reason: 'the connection closed during admission' }
   }
   const result = local()
-  if (!result.ok) cluster.directory.release(conn.user, connId)
+  if (!result.ok) void cluster.directory.release(conn.user, connId)
   else cluster.directory.changed()
   return result
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { ClusterNode } from '../cluster/cluster-node.ts'
-import { ClusterDirectory, type LocalHoldings } from '../cluster/directory.ts'
+import { ClusterDirectory, slotKeyOf, type LocalHoldings } from '../cluster/directory.ts'
 import type { Logger } from '../log/logger.ts'
 import type { GatewayServices } from './services.ts'
 
@@ -17,10 +17,10 @@ export function clusterNode(redisUrl: string, instanceId: string | undefined, lo
  */
 export function holdingsOf(svc: GatewayServices): LocalHoldings {
   const tunnels = new Map<string, boolean>()
-  const conns: { user: string; id: string }[] = []
+  const conns: { user: string; id: string; slotKey: string }[] = []
   for (const conn of svc.registry.list()) {
     if (conn.forward === undefined || conn.closing !== undefined) continue
-    conns.push({ user: conn.user, id: conn.id })
+    conns.push({ user: conn.user, id: conn.id, slotKey: slotKeyOf(conn.agentId, conn.slot) })
     tunnels.set(conn.user, tunnels.get(conn.user) === true || conn.isPublic)
   }
   const pool = svc.registry.stats()

@@ -156,7 +156,7 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
         onClose: (binding) => {
           registry.closed(binding.connId)
           if (cluster !== undefined) {
-            cluster.directory.release(binding.user, binding.connId)
+            void cluster.directory.release(binding.user, binding.connId)
             cluster.directory.changed()
           }
         },

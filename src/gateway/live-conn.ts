@@ -9,6 +9,8 @@ export interface LiveConnInit {
   readonly id: string
   readonly user: string
   readonly agentId: string | undefined
+  /** Which of its connections the agent instance meant this to be (`Burrow-Agent-Slot`), if it said. */
+  readonly slot?: number | undefined
   readonly isPublic: boolean
   readonly transport: TransportKind
   readonly remoteAddress: string | undefined

@@ -100,7 +100,16 @@ export class TunnelRegistry {
       // A second forward on the same connection maps to the same tunnel (see README).
       return { ok: true }
     }
-    const result = admit(this.#state, { id, user: conn.user, agentId: conn.agentId }, this.#now(), this.#opts.limits)
+    const now = this.#now()
+    // The takeover rule judges staleness by lastSeen: bring the user's up to date first (the sweep
+    // does this only every CLEANUP_INTERVAL), so a live connection never looks stale here.
+    let state = this.#state
+    for (const c of connectionsOf(state, conn.user)) {
+      const live = this.#live.get(c.id)
+      if (live !== undefined) state = touch(state, c.id, live.lastByteAt)
+    }
+    this.#state = state
+    const result = admit(state, { id, user: conn.user, agentId: conn.agentId, slot: conn.slot }, now, this.#opts.limits)
     if (!result.ok) return { ok: false, refusal: result.error }
     this.#state = result.state
     conn.client = client
@@ -208,7 +217,7 @@ export class TunnelRegistry {
   #closeRetired(c: Closed): void {
     const conn = this.#live.get(c.id)
     this.#count(c.reason)
-    this.#opts.log.info('connection_retired', { conn: c.id, user: c.user, agent: conn?.agentId, reason: c.reason })
+    this.#opts.log.info('connection_retired', { conn: c.id, user: c.user, agent: conn?.agentId, slot: conn?.slot, reason: c.reason })
     const notice = retiredNotice(c.reason)
     // A stale peer will not answer a close handshake: cut the socket right after the disconnect.
     conn?.close(notice.reason, notice.code, { peerGone: c.reason === 'stale' })

@@ -18,7 +18,7 @@ export type {
   UserId,
   UserStats,
 } from './types.ts'
-export { admit } from './admit.ts'
+export { admit, type Newcomer } from './admit.ts'
 export { drainAll, markDraining } from './drain.ts'
 export { pick } from './pick.ts'
 export { release } from './release.ts'

@@ -26,8 +26,16 @@ export type ConnState = 'ready' | 'draining'
 export interface Conn {
   readonly id: ConnId
   readonly user: UserId
-  /** Agent instance that dialled (lets a reconnecting agent replace its own old slot). */
+  /**
+   * The agent instance that dialled (random per agent process), when it said; stock OpenSSH and
+   * ws-stdio do not. With `slot` it names one of the instance's connections (see admit()).
+   */
   readonly agentId: string | undefined
+  /**
+   * Which of its connections the instance meant this to be (0, 1, …): an agent redials a slot only
+   * after that slot's previous connection ended on its side. Undefined when the agent did not say.
+   */
+  readonly slot: number | undefined
   readonly openedAt: number
   /** Last sign of life from the peer (any packet), ms. */
   readonly lastSeen: number

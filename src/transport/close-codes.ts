@@ -1,5 +1,5 @@
 import type { CloseReason, PoolError } from '../pool/index.ts'
-import { WS_CLOSE, type CloseNotice } from '../wire/close-codes.ts'
+import { IDLE_SURPLUS_REASON, WS_CLOSE, type CloseNotice } from '../wire/close-codes.ts'
 
 export { WS_CLOSE, type CloseNotice } from '../wire/close-codes.ts'
 
@@ -25,7 +25,7 @@ export function retiredNotice(reason: CloseReason | 'admin' | 'shutdown'): Close
     case 'stale':
       return { code: WS_CLOSE.normal, reason: 'no sign of life (stale)' }
     case 'idle':
-      return { code: WS_CLOSE.normal, reason: 'idle surplus connection' }
+      return { code: WS_CLOSE.normal, reason: IDLE_SURPLUS_REASON }
     case 'admin':
       return { code: WS_CLOSE.normal, reason: 'closed by admin' }
     case 'shutdown':

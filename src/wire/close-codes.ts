@@ -22,3 +22,9 @@ export interface CloseNotice {
   readonly code: number
   readonly reason: string
 }
+
+/**
+ * The reason an idle surplus connection is retired with (code 1000). The agent reads it as "do not
+ * redial this one until load needs it" (README: idle connections), so the two never churn.
+ */
+export const IDLE_SURPLUS_REASON = 'idle surplus connection'

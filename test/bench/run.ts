@@ -21,6 +21,7 @@ import { cpuDelta, cpuSeconds, killOwned, rssSumKiB, spawnLogged, until } from '
 import { checkTargets, renderChecks, renderTable, type BenchResults, type Figures } from './report.ts'
 import { startTarget, TARGET_LABELS, type RunningTarget, type TargetId } from './targets.ts'
 import { ensureTools } from './tools.ts'
+import { ensureBuilt } from '../support/build.ts'
 
 const started = performance.now()
 const elapsed = () => (performance.now() - started) / 1000
@@ -160,6 +161,7 @@ async function main(): Promise<void> {
   const wantTraffic = trafficWorkloads.some((w) => has(w))
   progress(`workdir ${workDir}; targets ${targets.join(', ')}; workloads ${[...opts.workloads].join(', ')}; ${opts.passes} passes`)
   ensureTools(['wrk', 'curl', ...(wantSsh ? ['ssh', 'ssh-keygen', 'sshd'] : [])], progress)
+  if (opts.runtimes.includes('node') && (await ensureBuilt())) progress('built dist/ for the Node gateway (node dist/cli.js serve)')
   const machine = describeMachine()
   const originPort = await startOrigin()
   progress(`origin on 127.0.0.1:${originPort}`)

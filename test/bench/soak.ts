@@ -8,9 +8,10 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { ensureBuilt } from '../support/build.ts'
 import { startAgent, startGateway, startProcess, stopAll, runtimeCommand, type RuntimeName } from '../support/processes.ts'
 import { tokenFor } from '../support/tokens.ts'
-import { NO_RATE_LIMITS } from './gateway-env.ts'
+import { NO_RATE_LIMITS, GATEWAY_START } from './gateway-env.ts'
 import { runWrk } from './load.ts'
 import { rssKiB } from './procs.ts'
 
@@ -35,7 +36,8 @@ try {
   const origin = startProcess(cmd, args)
   const port = Number((await origin.waitFor(/listening (\d+)/))[1])
   // Capacity, not policy: one wrk address is far past the default per-IP rate limit.
-  const gw = await startGateway(runtime, { ...NO_RATE_LIMITS, QUEUE_MAX_WAITING: '1000' })
+  if (runtime === 'node') await ensureBuilt()
+  const gw = await startGateway(runtime, { ...NO_RATE_LIMITS, QUEUE_MAX_WAITING: '1000' }, GATEWAY_START)
   const alice = await tokenFor('alice', 24 * 3600)
   const agent = await startAgent(gw.url, alice, `http://127.0.0.1:${port}`, { connections: 3 })
   const pids = { gateway: gw.proc.child.pid!, agent: agent.proc.child.pid! }

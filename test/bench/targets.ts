@@ -8,7 +8,7 @@ import { runtimeCommand, startGateway, type RuntimeName } from '../support/proce
 import { tokenFor } from '../support/tokens.ts'
 import { startSshForward, type PrivateSshd, type SshFlavour } from './private-sshd.ts'
 import { descendants, spawnLogged, stopOwned, tree, until, type OwnedProc } from './procs.ts'
-import { NO_RATE_LIMITS } from './gateway-env.ts'
+import { NO_RATE_LIMITS, GATEWAY_START } from './gateway-env.ts'
 
 export type TargetId = 'direct' | 'ssh-n' | 'ssh-nodelay' | 'burrow-bun' | 'burrow-deno' | 'burrow-node'
 
@@ -96,7 +96,7 @@ export async function startTarget(id: TargetId, ctx: TargetContext): Promise<Run
     }
   }
   const runtime = id.slice('burrow-'.length) as RuntimeName
-  const gw = await startGateway(runtime, { ...NO_RATE_LIMITS, BURROW_DATA_DIR: join(ctx.workDir, `data-${id}-${ctx.tag}`) })
+  const gw = await startGateway(runtime, { ...NO_RATE_LIMITS, BURROW_DATA_DIR: join(ctx.workDir, `data-${id}-${ctx.tag}`) }, GATEWAY_START)
   const token = await tokenFor('alice')
   const headers = { authorization: `Bearer ${token}` }
   const base = `${gw.url}/t/alice`

@@ -93,7 +93,7 @@ describe('directory', () => {
     expect(verdicts.filter((v) => !v.ok).every((v) => v.count === 3)).toBe(true)
     // A released slot is free at once.
     const first = verdicts.findIndex((v) => v.ok)
-    ;(first % 2 === 0 ? p : q).release('dave', `c${first}`)
+    await (first % 2 === 0 ? p : q).release('dave', `c${first}`)
     expect((await q.admit('dave', 'fresh', 3)).ok).toBe(true)
     expect((await q.admit('dave', 'one-more', 3)).ok).toBe(false)
   })
@@ -103,6 +103,21 @@ describe('directory', () => {
     await p.start('http://10.0.0.7:8080')
     for (const id of ['e1', 'e2', 'e3']) expect((await p.admit('erin', id, 3)).ok).toBe(true)
     expect((await p.admit('erin', 'e4', 3)).ok).toBe(false)
-    expect(await p.admit('erin', 'e4', 3, ['e1'])).toEqual({ ok: true, count: 3 })
+    expect(await p.admit('erin', 'e4', 3, '', ['e1'])).toEqual({ ok: true, count: 3 })
+  })
+
+  test("an agent's slot redialled on another instance replaces its entry there (its old instance may be dead)", async () => {
+    const p = directory('p3')
+    const q = directory('q3')
+    await p.start('http://10.0.0.8:8080')
+    await q.start('http://10.0.0.9:8080')
+    expect((await p.admit('fay', 'f1', 3, 'agentX:0')).ok).toBe(true)
+    expect((await p.admit('fay', 'f2', 3, 'agentX:1')).ok).toBe(true)
+    expect((await p.admit('fay', 'f3', 3, 'agentY:0')).ok).toBe(true)
+    // Another agent's new slot: refused. Agent X's slot 1 again, on q: admitted in place of f2.
+    expect((await q.admit('fay', 'g1', 3, 'agentY:1')).ok).toBe(false)
+    expect(await q.admit('fay', 'g2', 3, 'agentX:1')).toEqual({ ok: true, count: 3 })
+    await p.release('fay', 'f1')
+    expect(await q.admit('fay', 'g3', 3, 'agentY:1')).toEqual({ ok: true, count: 3 })
   })
 })

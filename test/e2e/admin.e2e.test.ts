@@ -61,6 +61,7 @@ describe('admin REST and /metrics (gateway on Bun, one agent)', () => {
       id: expect.stringMatching(/^c/),
       user: 'alice',
       agentId: expect.any(String),
+      slot: 0,
       remoteAddress: '127.0.0.1',
       transport: 'websocket',
       public: false,

@@ -51,15 +51,17 @@ async function inflight(gatewayUrl: string): Promise<number> {
 for (const runtime of ['bun', 'deno', 'node'] as RuntimeName[]) {
   describe(`graceful drain, gateway on ${runtime}`, () => {
     test('SIGTERM during 100 in-flight requests: all complete, new work gets 503 draining, agents reconnect, exit 0', async () => {
-      const grace = 4_000
+      const grace = 10_000
       const gw = await startGateway(runtime, { SHUTDOWN_GRACE_PERIOD: String(grace), SSH_MAX_CHANNELS: '50', LOG_LEVEL: 'info' })
       const alice = await tokenFor('alice')
       const auth = `Bearer ${alice}`
       const agent = await startAgent(gw.url, alice, (await sharedOrigin()).url, { connections: 3, env: { LOG_LEVEL: 'info' } })
 
-      // 100 requests of 1.2–1.3 s each, every one with its own body.
+      // 100 requests of 4.0–4.1 s each, every one with its own body. Long enough that a newcomer agent,
+      // started after SIGTERM, dials while they still run even on a loaded machine (at 1.2 s a slow
+      // agent start once found the port already closed).
       const requests = Array.from({ length: 100 }, (_, i) =>
-        fetch(`${gw.url}/t/alice/slow?ms=${1200 + i}`, { headers: { authorization: auth } }).then(async (r) => [r.status, await r.text()] as const),
+        fetch(`${gw.url}/t/alice/slow?ms=${4000 + i}`, { headers: { authorization: auth } }).then(async (r) => [r.status, await r.text()] as const),
       )
       await eventually('100 requests in flight', async () => ((await inflight(gw.url)) === 100 ? true : undefined), 10_000, 10)
       const signalledAt = Date.now()
@@ -78,9 +80,9 @@ for (const runtime of ['bun', 'deno', 'node'] as RuntimeName[]) {
       newcomer.proc.kill()
 
       const results = await Promise.all(requests)
-      expect(results).toEqual(Array.from({ length: 100 }, (_, i) => [200, `slept ${1200 + i}`] as const))
+      expect(results).toEqual(Array.from({ length: 100 }, (_, i) => [200, `slept ${4000 + i}`] as const))
       expect(await gw.proc.exited()).toBe(0)
-      console.log(`[figure] ${runtime}: SIGTERM with 100 × ~1.25 s in flight → exit 0 after ${Date.now() - signalledAt} ms (grace ${grace} ms)`)
+      console.log(`[figure] ${runtime}: SIGTERM with 100 × ~4.05 s in flight → exit 0 after ${Date.now() - signalledAt} ms (grace ${grace} ms)`)
       expect(logLines(gw.proc, 'drain_deadline')).toEqual([])
 
       // The agent took "server shutting down" as its cue to reconnect: a new instance on the same port gets it back.

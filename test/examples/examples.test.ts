@@ -6,34 +6,15 @@
  * than the sources).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { runCommand, userEnv } from '../support/commands.ts'
+import { ensureBuilt } from '../support/build.ts'
 import { ROOT, startAgent, startOrigin, startProcess, stopAll, tempDir, TEST_SECRET, type Origin } from '../support/processes.ts'
 import { tokenFor } from '../support/tokens.ts'
 
 let origin: Origin
 
-function newestMtime(dir: string): number {
-  let newest = 0
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs)
-  }
-  return newest
-}
-
 beforeAll(async () => {
-  const built = (() => {
-    try {
-      return statSync(join(ROOT, 'dist/index.js')).mtimeMs
-    } catch {
-      return 0
-    }
-  })()
-  if (built < newestMtime(join(ROOT, 'src'))) {
-    const r = await runCommand('npm', ['run', 'build'], { cwd: ROOT, env: userEnv(), timeoutMs: 120_000 })
-    if (r.code !== 0) throw new Error(`npm run build failed:\n${r.stdout}\n${r.stderr}`)
-  }
+  await ensureBuilt()
   origin = await startOrigin()
 }, 150_000)
 afterAll(stopAll)

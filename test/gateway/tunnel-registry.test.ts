@@ -20,9 +20,9 @@ function setup() {
     log: createLogger('debug', (line) => logs.push(JSON.parse(line))),
     now: () => clock.now,
   })
-  const connect = (id: string, user = 'alice', agentId: string | null = 'agent-a') => {
+  const connect = (id: string, user = 'alice', agentId: string | null = 'agent-a', slot?: number) => {
     const conn = newLiveConn(
-      { id, user, agentId: agentId ?? undefined, isPublic: false, transport: 'websocket', remoteAddress: '127.0.0.1' },
+      { id, user, agentId: agentId ?? undefined, slot, isPublic: false, transport: 'websocket', remoteAddress: '127.0.0.1' },
       (reason, wsCode, options) => void closes.push({ id, reason, wsCode, peerGone: options?.peerGone }),
       clock.now,
     )
@@ -91,17 +91,39 @@ describe('TunnelRegistry (the shell around the pool)', () => {
     expect(registry.list()).toHaveLength(1)
   })
 
-  test("at the limit, the same agent's reconnect retires its own oldest connection; another agent is refused with the reason", () => {
+  test("a reconnect of the same agent's slot retires its own dead one; another slot or agent is refused with the reason", () => {
     const { clock, closes, registry, connect } = setup()
-    for (const id of ['c1', 'c2', 'c3']) {
+    const held = ['c1', 'c2', 'c3'].map((id, slot) => {
       clock.now += 10
-      expect(connect(id).register()).toEqual({ ok: true })
-    }
-    expect(connect('c4', 'alice', 'agent-b').register()).toEqual({ ok: false, refusal: { code: 'user_connection_limit', max: 3 } })
+      const c = connect(id, 'alice', 'agent-a', slot)
+      expect(c.register()).toEqual({ ok: true })
+      return c
+    })
+    expect(connect('c4', 'alice', 'agent-b', 0).register()).toEqual({ ok: false, refusal: { code: 'user_connection_limit', max: 3 } })
     expect(connect('c5', 'alice', null).register()).toEqual({ ok: false, refusal: { code: 'user_connection_limit', max: 3 } })
-    expect(connect('c6').register()).toEqual({ ok: true })
-    expect(closes).toEqual([{ id: 'c1', reason: 'replaced by a newer connection of the same agent', wsCode: 1000, peerGone: false }])
+    // The same instance without a slot (an older agent) takes nothing either.
+    expect(connect('c6', 'alice', 'agent-a').register()).toEqual({ ok: false, refusal: { code: 'user_connection_limit', max: 3 } })
+    expect(connect('c7', 'alice', 'agent-a', 1).register()).toEqual({ ok: true })
+    expect(closes).toEqual([{ id: 'c2', reason: 'replaced by a newer connection of the same agent', wsCode: 1000, peerGone: false }])
     expect(registry.stats().users.map((u) => [u.user, u.connections])).toEqual([['alice', 3]])
+    expect(held.map((c) => c.conn.closing ?? null)).toEqual([null, 'replaced by a newer connection of the same agent', null])
+  })
+
+  test('at the limit a newcomer takes over a stale connection, judged by the bytes the shell saw, not the last sweep', () => {
+    const { clock, closes, registry, connect } = setup()
+    const [a, b, c] = ['c1', 'c2', 'c3'].map((id, slot) => {
+      const conn = connect(id, 'alice', 'before', slot)
+      conn.register()
+      return conn
+    })
+    clock.now = limits.staleAfter
+    // c1 and c3 sent bytes just now (no sweep has run to copy that into the pool); c2 went silent.
+    a!.conn.lastByteAt = c!.conn.lastByteAt = clock.now
+    expect(connect('n1', 'alice', 'after', 0).register()).toEqual({ ok: true })
+    expect(closes).toEqual([{ id: 'c2', reason: 'no sign of life (stale)', wsCode: 1000, peerGone: true }])
+    expect(b!.conn.closing).toBe('no sign of life (stale)')
+    // Every other connection is live: the next newcomer is refused.
+    expect(connect('n2', 'alice', 'after', 1).register()).toEqual({ ok: false, refusal: { code: 'user_connection_limit', max: 3 } })
   })
 
   test('a closed socket leaves the pool at once (no sweep needed)', () => {

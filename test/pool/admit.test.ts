@@ -5,7 +5,7 @@ import { conn, deepFreeze, limits, poolOf } from './helpers.ts'
 interface Case {
   name: string
   state: PoolState
-  conn: { id: string; user: string; agentId?: string }
+  conn: { id: string; user: string; agentId?: string; slot?: number }
   now: number
   limits?: Limits
   /** For a refusal: the error. For an admission: the user's ids after, and what was retired. */
@@ -13,13 +13,16 @@ interface Case {
 }
 
 const full = (agents: (string | undefined)[], user = 'alice') =>
-  agents.map((agentId, i) => conn(`${user}${i + 1}`, user, { agentId, openedAt: 10 * (i + 1) }))
+  agents.map((agentId, i) => conn(`${user}${i + 1}`, user, { agentId, slot: agentId === undefined ? undefined : i, openedAt: 10 * (i + 1), lastSeen: 90 }))
+
+// limits.staleAfter is 180000: at now = 100 every connection above is live (seen at 90).
+const LATER = 90 + limits.staleAfter
 
 const cases: Case[] = [
   {
     name: 'admit() admits below the limit without retiring anything',
     state: poolOf(full(['a', 'a'])),
-    conn: { id: 'new', user: 'alice', agentId: 'a' },
+    conn: { id: 'new', user: 'alice', agentId: 'a', slot: 2 },
     now: 100,
     expected: { ids: ['alice1', 'alice2', 'new'], retired: [] },
   },
@@ -31,51 +34,97 @@ const cases: Case[] = [
     expected: { error: { code: 'user_connection_limit', max: 3 } },
   },
   {
-    name: "admit() at the limit retires the same agent's oldest connection as replaced",
+    name: "admit() retires the instance's own connection of the same slot (its dead one) as replaced",
     state: poolOf([
-      conn('c1', 'alice', { agentId: 'a', openedAt: 20 }),
-      conn('c2', 'alice', { agentId: 'b', openedAt: 5 }),
-      conn('c3', 'alice', { agentId: 'a', openedAt: 10 }),
+      conn('c1', 'alice', { agentId: 'a', slot: 0, openedAt: 20 }),
+      conn('c2', 'alice', { agentId: 'b', slot: 0, openedAt: 5 }),
+      conn('c3', 'alice', { agentId: 'a', slot: 1, openedAt: 10 }),
     ]),
-    conn: { id: 'c4', user: 'alice', agentId: 'a' },
+    conn: { id: 'c4', user: 'alice', agentId: 'a', slot: 1 },
     now: 100,
     expected: { ids: ['c1', 'c2', 'c4'], retired: [{ id: 'c3', user: 'alice', reason: 'replaced' }] },
   },
   {
-    name: 'admit() at the limit retires the agent connection even while busy or draining',
+    name: 'admit() replaces its own slot below the limit too: the old one is dead on the agent side',
+    state: poolOf([conn('c1', 'alice', { agentId: 'a', slot: 0 })]),
+    conn: { id: 'c2', user: 'alice', agentId: 'a', slot: 0 },
+    now: 100,
+    expected: { ids: ['c2'], retired: [{ id: 'c1', user: 'alice', reason: 'replaced' }] },
+  },
+  {
+    name: 'admit() replaces its own slot even while that connection is busy or draining',
     state: poolOf([
-      conn('c1', 'alice', { agentId: 'a', openedAt: 1, busy: 4, state: 'draining' }),
-      conn('c2', 'alice', { agentId: 'b', openedAt: 2 }),
-      conn('c3', 'alice', { agentId: 'b', openedAt: 3 }),
+      conn('c1', 'alice', { agentId: 'a', slot: 0, openedAt: 1, busy: 4, state: 'draining' }),
+      conn('c2', 'alice', { agentId: 'b', slot: 0, openedAt: 2 }),
+      conn('c3', 'alice', { agentId: 'b', slot: 1, openedAt: 3 }),
     ]),
-    conn: { id: 'c4', user: 'alice', agentId: 'a' },
+    conn: { id: 'c4', user: 'alice', agentId: 'a', slot: 0 },
     now: 100,
     expected: { ids: ['c2', 'c3', 'c4'], retired: [{ id: 'c1', user: 'alice', reason: 'replaced' }] },
   },
   {
-    name: 'admit() at the limit refuses an agent that holds none of the connections',
-    state: poolOf(full(['a', 'b', 'b'])),
-    conn: { id: 'new', user: 'alice', agentId: 'z' },
+    name: "admit() at the limit never takes another live slot of the same instance (issue 14's loop)",
+    state: poolOf(full(['a', 'a', 'b'])),
+    conn: { id: 'new', user: 'alice', agentId: 'b', slot: 1 },
     now: 100,
     expected: { error: { code: 'user_connection_limit', max: 3 } },
   },
   {
-    name: 'admit() at the limit without an agent id refuses even if agents are known',
+    name: 'admit() at the limit refuses another instance while every connection is live',
+    state: poolOf(full(['a', 'b', 'b'])),
+    conn: { id: 'new', user: 'alice', agentId: 'z', slot: 0 },
+    now: 100,
+    expected: { error: { code: 'user_connection_limit', max: 3 } },
+  },
+  {
+    name: 'admit() at the limit takes over a stale connection, whoever held it, as stale',
+    state: poolOf([
+      conn('c1', 'alice', { agentId: 'a', slot: 0, lastSeen: 100 }),
+      conn('c2', 'alice', { agentId: 'old', slot: 0, lastSeen: 0 }),
+      conn('c3', 'alice', { agentId: 'a', slot: 1, lastSeen: 100 }),
+    ]),
+    conn: { id: 'new', user: 'alice', agentId: 'z', slot: 0 },
+    now: LATER,
+    expected: { ids: ['c1', 'c3', 'new'], retired: [{ id: 'c2', user: 'alice', reason: 'stale' }] },
+  },
+  {
+    name: 'admit() at the limit takes over a stale connection for a client without an agent id (OpenSSH)',
+    state: poolOf([conn('c1', 'alice', { lastSeen: 0 }), conn('c2', 'alice', { lastSeen: 100 }), conn('c3', 'alice', { lastSeen: 100 })]),
+    conn: { id: 'new', user: 'alice' },
+    now: LATER,
+    expected: { ids: ['c2', 'c3', 'new'], retired: [{ id: 'c1', user: 'alice', reason: 'stale' }] },
+  },
+  {
+    name: 'admit() takes the longest silent of several stale connections, and only as many as needed',
+    state: poolOf([conn('c1', 'alice', { lastSeen: 50 }), conn('c2', 'alice', { lastSeen: 10 }), conn('c3', 'alice', { lastSeen: 80 })]),
+    conn: { id: 'new', user: 'alice' },
+    now: 80 + limits.staleAfter,
+    expected: { ids: ['c1', 'c3', 'new'], retired: [{ id: 'c2', user: 'alice', reason: 'stale' }] },
+  },
+  {
+    name: 'admit() at the limit without an agent id refuses while every connection is live',
     state: poolOf(full(['a', 'a', 'a'])),
     conn: { id: 'new', user: 'alice' },
     now: 100,
     expected: { error: { code: 'user_connection_limit', max: 3 } },
   },
   {
-    name: "admit() never replaces another user's connection of the same agent id",
-    state: poolOf([...full(['b', 'b', 'b']), conn('bob1', 'bob', { agentId: 'a' })]),
+    name: 'admit() without a slot never replaces anything of its instance',
+    state: poolOf(full(['a', 'a', 'a'])),
     conn: { id: 'new', user: 'alice', agentId: 'a' },
     now: 100,
     expected: { error: { code: 'user_connection_limit', max: 3 } },
   },
   {
+    name: "admit() never replaces another user's connection of the same agent id and slot",
+    state: poolOf([...full(['b', 'b', 'b']), conn('bob1', 'bob', { agentId: 'a', slot: 0 })]),
+    conn: { id: 'new', user: 'alice', agentId: 'a', slot: 0 },
+    now: 100,
+    expected: { error: { code: 'user_connection_limit', max: 3 } },
+  },
+  {
     name: 'admit() counts draining connections against the limit',
-    state: poolOf([conn('c1', 'alice', { state: 'draining' }), conn('c2', 'alice'), conn('c3', 'alice')]),
+    state: poolOf([conn('c1', 'alice', { state: 'draining', lastSeen: 90 }), conn('c2', 'alice', { lastSeen: 90 }), conn('c3', 'alice', { lastSeen: 90 })]),
     conn: { id: 'new', user: 'alice' },
     now: 100,
     expected: { error: { code: 'user_connection_limit', max: 3 } },
@@ -109,16 +158,28 @@ const cases: Case[] = [
     expected: { error: { code: 'draining' } },
   },
   {
-    name: "admit() under a lowered limit retires as many of the agent's oldest as needed",
+    name: 'admit() under a lowered limit refuses unless enough connections are its own slot or stale',
     state: poolOf(full(['a', 'a', 'a'])),
-    conn: { id: 'new', user: 'alice', agentId: 'a' },
+    conn: { id: 'new', user: 'alice', agentId: 'a', slot: 0 },
     now: 100,
     limits: { ...limits, maxConnectionsPerUser: 2 },
+    expected: { error: { code: 'user_connection_limit', max: 2 } },
+  },
+  {
+    name: 'admit() under a lowered limit takes its own slot and as many stale ones as needed',
+    state: poolOf([
+      conn('c1', 'alice', { agentId: 'a', slot: 0, lastSeen: 0 }),
+      conn('c2', 'alice', { agentId: 'a', slot: 1, lastSeen: 0 }),
+      conn('c3', 'alice', { agentId: 'a', slot: 2, lastSeen: 100 }),
+    ]),
+    conn: { id: 'new', user: 'alice', agentId: 'a', slot: 2 },
+    now: LATER,
+    limits: { ...limits, maxConnectionsPerUser: 2 },
     expected: {
-      ids: ['alice3', 'new'],
+      ids: ['c2', 'new'],
       retired: [
-        { id: 'alice1', user: 'alice', reason: 'replaced' },
-        { id: 'alice2', user: 'alice', reason: 'replaced' },
+        { id: 'c3', user: 'alice', reason: 'replaced' },
+        { id: 'c1', user: 'alice', reason: 'stale' },
       ],
     },
   },
@@ -140,12 +201,13 @@ describe('admit()', () => {
   }
 
   test('admit() sets openedAt = lastSeen = lastActive = now, busy 0, ready', () => {
-    const r = admit(poolOf([]), { id: 'c1', user: 'alice', agentId: 'a' }, 1234, limits)
+    const r = admit(poolOf([]), { id: 'c1', user: 'alice', agentId: 'a', slot: 2 }, 1234, limits)
     if (!r.ok) throw new Error('refused')
     expect(r.state.conns.get('c1')).toEqual({
       id: 'c1',
       user: 'alice',
       agentId: 'a',
+      slot: 2,
       openedAt: 1234,
       lastSeen: 1234,
       lastActive: 1234,

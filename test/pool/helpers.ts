@@ -11,7 +11,7 @@ export const limits: Limits = {
 
 /** A connection with every time at 0, idle and ready, unless overridden. */
 export function conn(id: ConnId, user: UserId, over: Partial<Omit<Conn, 'id' | 'user'>> = {}): Conn {
-  return { id, user, agentId: undefined, openedAt: 0, lastSeen: 0, lastActive: 0, busy: 0, state: 'ready', ...over }
+  return { id, user, agentId: undefined, slot: undefined, openedAt: 0, lastSeen: 0, lastActive: 0, busy: 0, state: 'ready', ...over }
 }
 
 function index(conns: readonly Conn[]): [UserId, ConnId[]][] {

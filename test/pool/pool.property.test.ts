@@ -22,7 +22,7 @@ import { view } from './helpers.ts'
 
 const USERS = ['u0', 'u1', 'u2', 'u3'] as const
 type Cmd =
-  | { t: 'admit'; user: number; agent: number | undefined; reuse: number | undefined }
+  | { t: 'admit'; user: number; agent: number | undefined; slot: number; reuse: number | undefined }
   | { t: 'pick'; user: number }
   | { t: 'release' | 'touch' | 'remove' | 'markDraining'; target: number }
   | { t: 'touchAll' }
@@ -39,6 +39,7 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
       t: fc.constant('admit' as const),
       user,
       agent: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
+      slot: fc.integer({ min: 0, max: 2 }),
       // Now and then reuse an existing id, to provoke duplicate_connection.
       reuse: fc.oneof({ weight: 9, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: target }),
     }),
@@ -149,24 +150,27 @@ function runStep(state: PoolState, model: Model, cmd: Cmd, now: number): PoolSta
       const agentId = cmd.agent === undefined ? undefined : `agent${cmd.agent}`
       const taken = model.ids()
       const id = cmd.reuse === undefined || taken.length === 0 ? model.freshId() : taken[cmd.reuse % taken.length]!
-      const r = admit(state, agentId === undefined ? { id, user: u } : { id, user: u, agentId }, now, limits)
+      const slot = agentId === undefined ? undefined : cmd.slot
+      const r = admit(state, agentId === undefined ? { id, user: u } : { id, user: u, agentId, slot }, now, limits)
       const mine = model.ofUser(u)
-      const sameAgent = mine.filter((c) => agentId !== undefined && c.agentId === agentId)
-      const oldest = sameAgent.toSorted((a, b) => a.openedAt - b.openedAt)[0]
+      // The takeover rule, written out: its own slot's connection goes; at the limit, stale ones
+      // (longest silent first) make room; a live connection of any other slot is never taken.
+      const own = mine.find((c) => agentId !== undefined && c.agentId === agentId && c.slot === slot)
+      const others = mine.filter((c) => c !== own)
+      const excess = others.length + 1 - limits.maxConnectionsPerUser
+      const stale = others.filter((c) => model.isStale(c, now)).sort((a, b) => a.lastSeen - b.lastSeen).slice(0, Math.max(0, excess))
       if (model.draining) return expectRefusal(r, { code: 'draining' }, state)
       if (model.conns.has(id)) return expectRefusal(r, { code: 'duplicate_connection', id }, state)
-      if (mine.length >= limits.maxConnectionsPerUser && oldest === undefined) {
-        return expectRefusal(r, { code: 'user_connection_limit', max: limits.maxConnectionsPerUser }, state)
-      }
+      if (stale.length < excess) return expectRefusal(r, { code: 'user_connection_limit', max: limits.maxConnectionsPerUser }, state)
       if (!r.ok) throw new Error(`admit refused: ${JSON.stringify(r.error)}`)
-      const retired: Closed[] = []
-      if (mine.length >= limits.maxConnectionsPerUser && oldest !== undefined) {
-        retired.push({ id: oldest.id, user: u, reason: 'replaced' })
-        model.conns.delete(oldest.id)
-      }
+      const retired: Closed[] = [
+        ...(own === undefined ? [] : [{ id: own.id, user: u, reason: 'replaced' as const }]),
+        ...stale.map((c) => ({ id: c.id, user: u, reason: 'stale' as const })),
+      ]
+      for (const c of retired) model.conns.delete(c.id)
       expect(r.retired).toEqual(retired)
-      saw(retired.length > 0 ? 'admit:replaced' : 'admit:ok')
-      model.conns.set(id, { id, user: u, agentId, openedAt: now, lastSeen: now, lastActive: now, busy: 0, state: 'ready' })
+      saw(own !== undefined ? 'admit:replaced' : stale.length > 0 ? 'admit:took-stale' : 'admit:ok')
+      model.conns.set(id, { id, user: u, agentId, slot, openedAt: now, lastSeen: now, lastActive: now, busy: 0, state: 'ready' })
       return r.state
     }
     case 'pick': {
@@ -306,7 +310,7 @@ describe('pool properties', () => {
     )
     // The generators must reach every outcome, or the property proves little.
     const outcomes = [
-      'admit:ok', 'admit:replaced', 'admit:user_connection_limit', 'admit:draining', 'admit:duplicate_connection',
+      'admit:ok', 'admit:replaced', 'admit:took-stale', 'admit:user_connection_limit', 'admit:draining', 'admit:duplicate_connection',
       'pick:ok', 'pick:ok-among-several', 'pick:no_tunnel', 'pick:saturated',
       'release:change', 'release:noop', 'touch:change', 'touch:noop', 'remove:change', 'remove:noop',
       'markDraining:change', 'markDraining:noop', 'drainAll',

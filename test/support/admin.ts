@@ -7,6 +7,8 @@ export interface ConnectionView {
   id: string
   user: string
   agentId: string | null
+  /** Which of its connections the agent meant this to be (0, 1, …), or null. */
+  slot: number | null
   remoteAddress: string | null
   transport: string
   public: boolean

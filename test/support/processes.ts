@@ -14,9 +14,16 @@ const NODE = 'node'
 
 export type RuntimeName = 'bun' | 'deno' | 'node'
 
-/** Command line that runs a TypeScript entry point on `runtime`. */
-export function runtimeCommand(runtime: RuntimeName, script: string, args: string[]): [string, string[]] {
+/**
+ * Command line that runs a TypeScript entry point on `runtime`. With `built`, Node runs the build
+ * instead (`src/x.ts` → `dist/x.js`, what `node dist/cli.js serve` users run; call `ensureBuilt()`
+ * from test/support/build.ts first); Bun and Deno always run the sources, as users do.
+ */
+export function runtimeCommand(runtime: RuntimeName, script: string, args: string[], opts: { built?: boolean } = {}): [string, string[]] {
   const entry = join(ROOT, script)
+  if (runtime === 'node' && opts.built === true) {
+    return [NODE, [join(ROOT, script.replace(/^src\//, 'dist/').replace(/\.ts$/, '.js')), ...args]]
+  }
   switch (runtime) {
     case 'bun':
       return [BUN, [entry, ...args]]
@@ -136,9 +143,13 @@ export interface GatewayProc {
   readonly dataDir: string
 }
 
-export async function startGateway(runtime: RuntimeName = 'bun', env: Record<string, string> = {}): Promise<GatewayProc> {
+/**
+ * Start `burrow serve` on `runtime` on 127.0.0.1 with an ephemeral port and the test secrets, and
+ * wait (30 s) for its banner. `opts.built`: on Node run dist/ (see `runtimeCommand`).
+ */
+export async function startGateway(runtime: RuntimeName = 'bun', env: Record<string, string> = {}, opts: { built?: boolean } = {}): Promise<GatewayProc> {
   const dataDir = env.BURROW_DATA_DIR ?? tempDir()
-  const [cmd, args] = runtimeCommand(runtime, 'src/cli.ts', ['serve'])
+  const [cmd, args] = runtimeCommand(runtime, 'src/cli.ts', ['serve'], opts)
   const proc = startProcess(cmd, args, {
     PORT: '0',
     HOST: '127.0.0.1',

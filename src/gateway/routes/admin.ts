@@ -74,6 +74,8 @@ function connectionView(svc: GatewayServices, conn: LiveConn) {
     id: conn.id,
     user: conn.user,
     agentId: conn.agentId ?? null,
+    /** Which of its connections the agent meant this to be (0, 1, …), or null when it did not say. */
+    slot: conn.slot ?? null,
     remoteAddress: conn.remoteAddress ?? null,
     transport: conn.transport,
     public: conn.isPublic,

@@ -10,10 +10,12 @@ import { agentConnection, CLOSE_FLUSH_MS } from '../agent-connection.ts'
 import type { LiveConn } from '../live-conn.ts'
 import { retryAfterSeconds } from '../rate-limits.ts'
 import { checkWebSocketUpgrade } from '../websocket-handshake.ts'
-import { HOST_VALUE, TUNNEL_NAME } from '../../wire/index.ts'
+import { AGENT_LIMIT_HEADERS, HOST_VALUE, TUNNEL_NAME } from '../../wire/index.ts'
 import { INSTANCE_FIELD } from '../../cluster/internal-fields.ts'
 
 const AGENT_ID = /^[A-Za-z0-9_.-]{1,64}$/
+// An agent's connection index: a few digits (the user limit is at most 1000).
+const AGENT_SLOT = /^\d{1,4}$/
 
 /** `GET /tunnel`: authenticate the agent's bearer token, then carry SSH over binary WebSocket frames. */
 export function tunnelRoute(svc: GatewayServices): Hono {
@@ -42,6 +44,9 @@ export function tunnelRoute(svc: GatewayServices): Hono {
     if (badHandshake !== undefined) return errorResponse('bad_request', `Cannot open a tunnel: ${badHandshake}`)
     const agentIdHeader = c.req.header('x-burrow-agent-id')
     const agentId = agentIdHeader !== undefined && AGENT_ID.test(agentIdHeader) ? agentIdHeader : undefined
+    // Which of its connections this is: lets a reconnect replace its own dead slot (pool/admit.ts).
+    const slotHeader = c.req.header('burrow-agent-slot')
+    const slot = agentId !== undefined && slotHeader !== undefined && AGENT_SLOT.test(slotHeader) ? Number(slotHeader) : undefined
     const isPublic = c.req.header('x-burrow-public') === '1'
     // `burrow connect --host-header`: `preserve`, or the Host the local service wants to see.
     const hostHeader = c.req.header('burrow-host-header')
@@ -83,7 +88,7 @@ export function tunnelRoute(svc: GatewayServices): Hono {
         const d = duplex
         agent = agentConnection(
           svc,
-          { id, user, agentId, isPublic, transport: 'websocket', remoteAddress: remote.address, hostHeader },
+          { id, user, agentId, slot, isPublic, transport: 'websocket', remoteAddress: remote.address, hostHeader },
           (reason, wsCode = WS_CLOSE.normal, options = {}) => {
             d.setCloseReason(wsCode, reason)
             // SSH DISCONNECT carrying `reason` first (ssh2 ends the socket after it, and the duplex
@@ -141,10 +146,15 @@ export function tunnelRoute(svc: GatewayServices): Hono {
       },
     }
     try {
+      // The agent's budget on the 101 (wire/agent-limits.ts): an adaptive agent grows up to it.
+      const headers = [
+        AGENT_LIMIT_HEADERS.maxConnections, String(svc.config.maxConnectionsPerUser),
+        AGENT_LIMIT_HEADERS.channelsPerConnection, String(svc.config.sshMaxChannels),
+      ]
       // With REDIS_URL, the agent learns which instance it reached (also behind one load-balanced
       // URL), to spread its connections over several (agent/instance-spread.ts).
-      const cluster = svc.cluster
-      return await runtime.upgradeWebSocket(c, events, cluster === undefined ? undefined : { headers: [INSTANCE_FIELD, cluster.instanceId] })
+      if (svc.cluster !== undefined) headers.push(INSTANCE_FIELD, svc.cluster.instanceId)
+      return await runtime.upgradeWebSocket(c, events, { headers })
     } catch (err) {
       // The runtime refused the handshake after all: nothing was opened yet.
       return errorResponse('bad_request', `Cannot open a tunnel: the WebSocket handshake failed (${(err as Error).message})`)
