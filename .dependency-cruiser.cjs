@@ -21,6 +21,7 @@ module.exports = {
     only('transport', ['pool', 'config', 'log', 'wire'], 'WebSocket duplex and SSH server: they declare the credential check they need; auth implements it.'),
     only('proxy', ['transport', 'pool', 'log', 'wire'], 'HTTP over a channel.'),
     only('agent', ['transport', 'config', 'log', 'wire'], 'The agent never imports the gateway.'),
+    only('cluster', ['config', 'log', 'wire', 'pool'], 'Several instances through Redis (directory, admission script, internal fields, the socket to a holder); the gateway wires it.'),
     only('runtime', [], 'Runtime adapters hold every runtime quirk and import nothing of Burrow: what they need is passed in.'),
     only('cli', ['gateway/index', 'agent', 'auth', 'config', 'log', 'wire', 'index'], 'The CLI uses the gateway through its public surface.'),
     {

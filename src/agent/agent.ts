@@ -5,11 +5,16 @@ import { backoffDelay } from './backoff.ts'
 import { DEFAULT_CHANNELS_PER_CONNECTION, needsAnother } from './demand.ts'
 import { dialOnce } from './dial-once.ts'
 import { parseTarget, type LocalTarget } from './local-target.ts'
+import { InstanceSpread } from './instance-spread.ts'
 import { tunnelUrl } from './tunnel-url.ts'
 import { tokenSubject } from './token-subject.ts'
 
 export interface AgentOptions {
-  /** Gateway base URL (`https://host`, `wss://host/prefix`); `/tunnel` is appended. */
+  /**
+   * Gateway base URL (`https://host`, `wss://host/prefix`); `/tunnel` is appended. Several
+   * instances of one gateway (REDIS_URL) as `URL1,URL2,…`: connections spread over them
+   * (instance-spread.ts).
+   */
   readonly server: string
   readonly token: string
   /** The local service, e.g. `http://127.0.0.1:11434`. */
@@ -75,9 +80,15 @@ export function createAgent(options: AgentOptions): Agent {
   if (target === undefined) throw new Error(`Cannot use --to ${options.to}: expected http://HOST:PORT`)
   const user = tokenSubject(options.token)
   if (user === undefined) throw new Error('Cannot use --token: it is not a Burrow token (no subject)')
-  const dialed = tunnelUrl(options.server)
-  if (!dialed.ok) throw new Error(`Cannot use --server: ${dialed.message}`)
-  const url = dialed.url
+  // `--server URL1,URL2,…`: several instances of one gateway; each connection picks its own.
+  const urls: string[] = []
+  for (const given of options.server.split(',').map((u) => u.trim()).filter((u) => u !== '')) {
+    const dialed = tunnelUrl(given)
+    if (!dialed.ok) throw new Error(`Cannot use --server: ${dialed.message}`)
+    urls.push(dialed.url)
+  }
+  if (urls.length === 0) throw new Error('Cannot use --server: no URL given')
+  const spread = new InstanceSpread(urls)
   const hostHeader = hostHeaderFor(options.hostHeader ?? 'rewrite', target)
   if (hostHeader === undefined) throw new Error(`Cannot use --host-header ${options.hostHeader}: expected rewrite, preserve or HOST[:PORT]`)
   const wanted = options.connections ?? 1
@@ -132,10 +143,12 @@ export function createAgent(options: AgentOptions): Agent {
   async function loop(slot: number): Promise<void> {
     let attempt = 0
     while (!abort.signal.aborted) {
+      const url = spread.pick(slot)
       const mine = { open: 0 }
       channels.set(slot, mine)
       const outcome = await dialOnce({
         url,
+        onInstance: (instance) => spread.reached(slot, url, instance),
         token: options.token,
         user: user!,
         agentId,
@@ -168,6 +181,7 @@ export function createAgent(options: AgentOptions): Agent {
         },
       })
       up.delete(slot)
+      spread.ended(slot, url)
       channels.delete(slot)
       if (abort.signal.aborted) break
       if (outcome.kind === 'fatal') {

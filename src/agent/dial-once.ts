@@ -39,6 +39,8 @@ export interface DialOptions {
   onUp(fingerprint: string): void
   /** A request arrived for the local service (counted per HTTP turn on a channel). */
   onServed(): void
+  /** The WebSocket upgrade was answered; `instance` is the gateway's Burrow-Instance, if it named one. */
+  onInstance?(instance: string | undefined): void
   /** The gateway's budget, from the upgrade's response (before `onUp`). */
   onLimits(limits: AgentLimits): void
   /** A forwarded channel opened (+1) or closed (-1): the agent's measure of load (demand.ts). */
@@ -102,6 +104,10 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       ...(o.ca === undefined ? {} : { ca: o.ca }),
     })
     ws.binaryType = 'nodebuffer'
+    ws.once('upgrade', (res) => {
+      const instance = res.headers['burrow-instance']
+      o.onInstance?.(typeof instance === 'string' && instance !== '' ? instance : undefined)
+    })
     ws.on('upgrade', (res) => o.onLimits(readAgentLimits(res.headers)))
     const duplex = new WsDuplex(wsClientFrames(ws))
     // Listen before 'open': the gateway's SSH ident can arrive in the same tick.

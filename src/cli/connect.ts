@@ -13,7 +13,7 @@ export const CONNECT_HELP: CommandHelp = {
   synopsis: 'connect --server URL --token T --to URL [options]',
   summary: 'Run an agent: dial out to the gateway and carry its requests to the local service at --to.',
   options: [
-    ['--server URL', "the gateway: https://gw.example.com (with its mount prefix, if any); /tunnel is added"],
+    ['--server URL', "the gateway: https://gw.example.com (with its mount prefix, if any); /tunnel is added. Several instances: URL1,URL2,… (connections spread over them)"],
     ['--token T', 'your token, from `burrow token USER` on the gateway'],
     ['--to URL', 'the local service: http://127.0.0.1:11434, 127.0.0.1:3000, or a port'],
     ['--connections N', 'parallel connections to keep, 1 to 3 (default 1)'],

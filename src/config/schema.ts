@@ -55,6 +55,20 @@ function isHttpUrl(value: string): boolean {
 
 const httpUrl = v.pipe(v.string(), v.check(isHttpUrl), v.description('an http:// or https:// URL'))
 
+function isRedisUrl(value: string): boolean {
+  try {
+    const { protocol, hostname } = new URL(value)
+    return (protocol === 'redis:' || protocol === 'rediss:') && hostname !== ''
+  } catch {
+    return false
+  }
+}
+
+const redisUrl = v.pipe(v.string(), v.check(isRedisUrl), v.description('a redis:// or rediss:// URL, e.g. redis://10.0.0.5:6379/0'))
+
+/** An instance id: what other instances, logs and metrics call this gateway. */
+const instanceId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]{1,64}$/), v.description('1 to 64 characters of A-Z, a-z, 0-9, _ . -'))
+
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 
 const logLevel = v.pipe(v.picklist(LOG_LEVELS), v.description(`one of ${LOG_LEVELS.join(', ')}`))
@@ -135,6 +149,10 @@ export const configEntries = {
   trustedProxies: unset(cidrList),
   tlsCertFile: unset(nonEmpty),
   tlsKeyFile: unset(nonEmpty),
+  redisUrl: unset(redisUrl),
+  internalUrl: unset(httpUrl),
+  clusterSecret: unset(text(SECRET_MIN_LENGTH, `at least ${SECRET_MIN_LENGTH} characters`)),
+  instanceId: unset(instanceId),
 }
 
 export type ConfigKey = keyof typeof configEntries

@@ -124,6 +124,32 @@ export const VARIABLE_SPECS: { readonly [K in ConfigKey]: VariableSpec } = {
   },
   tlsCertFile: { env: 'TLS_CERT_FILE', kind: 'text', meaning: 'PEM certificate chain: serve HTTPS and wss (with TLS_KEY_FILE)' },
   tlsKeyFile: { env: 'TLS_KEY_FILE', kind: 'text', meaning: 'PEM private key of TLS_CERT_FILE' },
+  redisUrl: {
+    env: 'REDIS_URL',
+    kind: 'text',
+    meaning: 'Redis shared by several gateway instances: tunnel directory, cluster-wide connection limit, stats',
+    unset: 'unset (one instance, nothing shared)',
+    sensitive: true,
+  },
+  internalUrl: {
+    env: 'BURROW_INTERNAL_URL',
+    kind: 'text',
+    meaning: 'with REDIS_URL: the base URL other instances reach this one at (its internal route)',
+    unset: 'http://HOST:PORT of the listener',
+  },
+  clusterSecret: {
+    env: 'BURROW_CLUSTER_SECRET',
+    kind: 'text',
+    meaning: 'with REDIS_URL: authenticates requests between instances (at least 32 characters; the same on every instance)',
+    unset: 'derived from BURROW_SECRET (HKDF)',
+    sensitive: true,
+  },
+  instanceId: {
+    env: 'BURROW_INSTANCE_ID',
+    kind: 'text',
+    meaning: 'with REDIS_URL: this instance\'s name in the directory, stats and metrics',
+    unset: 'random at start',
+  },
 }
 
 /** One row of the variables table. */

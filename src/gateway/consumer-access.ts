@@ -9,7 +9,14 @@ import { tunnelPrefix } from './tunnel-prefix.ts'
 export type ConsumerRoute = { readonly routing: 'path'; readonly mount: string } | { readonly routing: 'host' }
 
 /** The verdict on a consumer request: forward it (after `edits`), or answer `response` instead. */
-export type Access = { readonly ok: true; readonly edits: readonly HeaderEdit[] } | { readonly ok: false; readonly response: Response }
+export type Access =
+  | {
+      readonly ok: true
+      readonly edits: readonly HeaderEdit[]
+      /** The verified token's user; undefined when no token was needed (public tunnel, CORS preflight). */
+      readonly identity?: string
+    }
+  | { readonly ok: false; readonly response: Response }
 
 export interface AccessInput {
   readonly verify: TokenVerifier
@@ -51,7 +58,7 @@ export async function authorizeConsumer(c: Context, input: AccessInput): Promise
       const verified = await input.verify(decision.token)
       if (!verified.ok) return deny(errorResponse('unauthorized', verified.reason))
       if (verified.claims.user !== tunnel && !input.isPublic) return deny(errorResponse('forbidden', `this token does not grant access to tunnel ${tunnel}`))
-      return { ok: true, edits: decision.edits }
+      return { ok: true, edits: decision.edits, identity: verified.claims.user }
     }
     case 'query-login': {
       if (route.routing === 'path' && !input.pathRoutingLogin) {

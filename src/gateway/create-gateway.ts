@@ -31,6 +31,11 @@ import type { GatewayServices, Opened } from './services.ts'
 import { listenSshPort } from './ssh-tcp.ts'
 import { statusText } from './status-text.ts'
 import { TunnelRegistry } from './tunnel-registry.ts'
+import { clusterSecret } from '../cluster/cluster-secret.ts'
+import { internalUrl } from '../cluster/internal-url.ts'
+import { admitClustered } from './cluster-admission.ts'
+import { clusterNode, holdingsOf } from './cluster-wiring.ts'
+import { internalRoute } from './routes/internal.ts'
 
 export interface GatewayShellOptions extends GatewayOptions {
   /** Structured logger (default: JSON lines on stderr at `logLevel`). */
@@ -92,13 +97,14 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
   if (!parsed.ok) throw new ConfigError(parsed.issues)
   const config = parsed.config
   const log = logger ?? createLogger(config.logLevel, undefined, config.logFormat)
+  const limits = {
+    maxConnectionsPerUser: config.maxConnectionsPerUser,
+    sshMaxChannels: config.sshMaxChannels,
+    maxIdleTime: config.maxIdleTime,
+    staleAfter: MISSED_KEEPALIVES * config.sshKeepaliveInterval,
+  }
   const registry = new TunnelRegistry({
-    limits: {
-      maxConnectionsPerUser: config.maxConnectionsPerUser,
-      sshMaxChannels: config.sshMaxChannels,
-      maxIdleTime: config.maxIdleTime,
-      staleAfter: MISSED_KEEPALIVES * config.sshKeepaliveInterval,
-    },
+    limits,
     queueMaxWaiting: config.queueMaxWaiting,
     queueTimeout: config.queueTimeout,
     log,
@@ -110,7 +116,11 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
   let connSeq = 0
   let opened: Promise<Opened> | undefined
 
+  // With REDIS_URL only: without it no Redis client exists and no cluster code runs.
+  const cluster = config.redisUrl === undefined ? undefined : clusterNode(config.redisUrl, config.instanceId, log, () => holdingsOf(svc))
+
   const svc: GatewayServices = {
+    cluster,
     config,
     log,
     runtime,
@@ -144,6 +154,7 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
             registry.get(binding.connId)?.close(reason, WS_CLOSE.policy)
             return { ok: false, reason }
           }
+          if (cluster !== undefined) return admitClustered(svc, limits, binding.connId, client, spec)
           const r = registry.register(binding.connId, client, spec)
           if (r.ok) return { ok: true, port: spec.bindPort === 0 ? 80 : spec.bindPort }
           const notice = refusalNotice(r.refusal)
@@ -152,18 +163,26 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
         },
         onCancelForward: () => {},
         statusText: (binding) => statusText(svc, binding.user),
-        onClose: (binding) => registry.closed(binding.connId),
         onKeepaliveTimeout: () => svc.counters.keepaliveTimeouts++,
+        onClose: (binding) => {
+          registry.closed(binding.connId)
+          if (cluster !== undefined) {
+            void cluster.directory.release(binding.user, binding.connId)
+            cluster.directory.changed()
+          }
+        },
       },
       // OpenSSH users on SSH_PORT: keys in <data dir>/users/<user>/authorized_keys, or a token as the password.
       credentials: sshCredentials({ dataDir: data.dir, verify, log }),
     })
-    return { data, ssh, verify }
+    return { data, ssh, verify, clusterSecret: cluster === undefined ? undefined : clusterSecret(config.clusterSecret, data.secret) }
   }
 
   // Before anything else reads the request: the same refusals on every runtime (request-guard.ts).
   app.use('*', requestGuard(svc))
   // Host routing comes first inside the proxy routes: `<tunnel>.<base domain>` owns every path.
+  // Before the proxy routes: a forwarded request's Host is this instance's own, never a tunnel's.
+  if (cluster !== undefined) app.route('/', internalRoute(svc))
   app.route('/', proxyRoutes(svc))
   app.route('/', healthRoutes(svc))
   app.route('/', tunnelRoute(svc))
@@ -208,6 +227,8 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
       await svc.opened()
       sshListener ??= config.sshPort === undefined ? Promise.resolve(undefined) : listenSshPort(svc, config.sshPort)
       sshPort = (await sshListener)?.port
+      // Embedded under a host app's own server, only BURROW_INTERNAL_URL can say where this is.
+      if (cluster !== undefined && config.internalUrl !== undefined && cluster.directory.url === undefined) await cluster.directory.start(internalUrl(config.internalUrl, { host: config.host, port: config.port, tls: false }))
       if (sweepTimer !== undefined) return
       sweepTimer = setInterval(() => {
         // Each closure is logged by the registry with its reason; this line sums up the pass.
@@ -224,7 +245,11 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
       const listening = await runtime.serve(listenOptions.app ?? app, { port: config.port, hostname: config.host, headersTimeoutMs: config.httpHeadersTimeout, tls: tls?.files })
       server = listening
       tlsSummary = tls?.summary
+      if (cluster !== undefined && cluster.directory.url === undefined) {
+        await cluster.directory.start(internalUrl(config.internalUrl, { host: config.host, port: listening.port, tls: tls !== undefined }))
+      }
       log.info('listening', {
+        ...(cluster === undefined ? {} : { instance: cluster.instanceId, internalUrl: cluster.directory.url }),
         host: config.host,
         port: listening.port,
         runtime: runtime.name,
@@ -243,6 +268,9 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
     // From here /healthz and /readyz answer 503, consumers get 503 `draining`, agents are refused.
     draining = true
     svc.counters.drainStartedAt = Date.now()
+    // Out of the directory first: other instances stop sending this one new requests (within
+    // their lookup cache) while its in-flight ones finish.
+    await cluster?.directory.leave()
     await drain({
       graceMs,
       log,
@@ -257,6 +285,7 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
     // The sweep keeps running during the drain (a connection may still go stale); not after it.
     clearInterval(sweepTimer)
     sweepTimer = undefined
+    await cluster?.directory.stop()
   }
 
   return gateway

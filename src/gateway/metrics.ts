@@ -22,6 +22,9 @@ export async function createMetrics(svc: GatewayServices): Promise<MetricsExport
   const { Counter, Gauge, Registry } = (await import('prom-client')).default
   const registry: Registry = new Registry()
   const registers = [registry]
+  // Several instances (REDIS_URL): every series names its instance. Not `instance`, which
+  // Prometheus sets to the scrape target itself.
+  if (svc.cluster !== undefined) registry.setDefaultLabels({ burrow_instance: svc.cluster.instanceId })
   const stats = () => svc.registry.stats()
 
   new Gauge({
@@ -193,5 +196,17 @@ export async function createMetrics(svc: GatewayServices): Promise<MetricsExport
   )
   registerHistogram(registry, 'burrow_time_to_first_byte_seconds', 'Proxied requests from arrival to the response head handed to the consumer.', () => [{ labels: {}, histogram: o.ttfb }])
   registerHistogram(registry, 'burrow_queue_wait_seconds', "Time proxied requests waited for a free channel of their tunnel's pool (≈0 when one was free).", () => [{ labels: {}, histogram: o.queueWait }])
+  if (svc.cluster !== undefined) {
+    const forwarded = svc.cluster.forwarded
+    new Counter({
+      name: 'burrow_forwarded_requests_total',
+      help: 'Requests this instance forwarded to another instance holding their tunnel (REDIS_URL).',
+      registers,
+      collect() {
+        this.reset()
+        this.inc(forwarded.requests)
+      },
+    })
+  }
   return { contentType: registry.contentType, render: () => registry.metrics() }
 }

@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import type { ChannelOpener } from '../proxy/channel-agent.ts'
 import type { LocationContext } from '../proxy/response-rewrite.ts'
+import type { ForwardedTraffic } from '../cluster/cluster-node.ts'
 import type { LiveConn } from './live-conn.ts'
 import type { RequestRecord } from './request-record.ts'
 import type { GatewayServices } from './services.ts'
@@ -15,7 +16,8 @@ export interface RelayContext {
   readonly svc: GatewayServices
   readonly c: Context
   readonly tunnel: string
-  readonly conn: LiveConn
+  /** What carries the request: an agent connection, or (forwarded) another instance holding the tunnel. */
+  readonly conn: Pick<LiveConn, 'id' | 'goneReason' | 'bytesIn' | 'bytesOut'>
   readonly open: ChannelOpener
   /** Origin-form target for the service: the prefix stripped, the query kept. */
   readonly path: string
@@ -29,4 +31,9 @@ export interface RelayContext {
   /** What the inspector and the metrics learn about it; bytes are counted into it as they flow. */
   readonly record: RequestRecord
   finished(): void
+  /**
+   * Set when the request is forwarded to another instance holding the tunnel: its bytes count
+   * here, not as this instance's tunnel traffic (the holder counts them as its own).
+   */
+  readonly forwarded?: ForwardedTraffic
 }

@@ -57,7 +57,8 @@ export async function relayHttp(r: RelayContext): Promise<Response> {
       },
     )
   // Under the tunnel's circuit breaker: only failures to reach the service count, not its answers.
-  const result = await svc.breakers.run(tunnel, run, judgeExchange)
+  // Forwarded to another instance: the holder's breaker judges its service, not this one.
+  const result = r.forwarded === undefined ? await svc.breakers.run(tunnel, run, judgeExchange) : await run()
   if (result === undefined) {
     // The breaker opened (or a trial began) while this request waited for its slot: nothing was sent.
     const gate = svc.breakers.admit(tunnel)

@@ -12,7 +12,8 @@ import { fixResponseFields } from './response-fixups.ts'
 export async function relayWebSocket(r: RelayContext): Promise<Response> {
   const { svc, c, record } = r
   const connect = () => connectUpstreamWebSocket(r.open, { path: r.path, headers: r.headers, host: r.upstreamHost ?? 'localhost' }, svc.config.upstreamHeadTimeout)
-  const upstream = await svc.breakers.run(r.tunnel, connect, judgeHandshake)
+  // Forwarded to another instance: the holder's breaker judges its service, not this one.
+  const upstream = r.forwarded === undefined ? await svc.breakers.run(r.tunnel, connect, judgeHandshake) : await connect()
   if (upstream === undefined) {
     const gate = svc.breakers.admit(r.tunnel)
     return failed(r, 'circuit_open', gate.ok ? `tunnel ${r.tunnel}'s circuit breaker is open` : gate.message, { 'retry-after': String(gate.ok ? 1 : gate.retryAfterS) })

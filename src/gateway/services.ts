@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import type { TokenVerifier } from '../auth/verifier.ts'
+import type { ClusterNode } from '../cluster/cluster-node.ts'
 import type { ClientIdentity } from './client-identity.ts'
 import type { Config } from '../config/index.ts'
 import type { Logger } from '../log/logger.ts'
@@ -19,6 +20,8 @@ export interface Opened {
   readonly data: DataDir
   readonly ssh: SshGatewayServer
   readonly verify: TokenVerifier
+  /** With REDIS_URL: what instances present to each other on the internal route (cluster/cluster-secret.ts). */
+  readonly clusterSecret: string | undefined
 }
 
 /** The services of one gateway instance, handed to its routes and shell modules. */
@@ -45,6 +48,8 @@ export interface GatewayServices {
   readonly adminSessions: AdminSessions
   /** Opens the data dir and builds what needs its keys, once (nothing happens before first use). */
   opened(): Promise<Opened>
+  /** With REDIS_URL: the tunnel directory shared with other instances; undefined otherwise (no Redis code runs). */
+  readonly cluster: ClusterNode | undefined
   isDraining(): boolean
   nextConnId(): string
 }

@@ -103,6 +103,10 @@ export class ResponseReader {
       this.#trailingBytes = true
       return undefined
     }
+    // A read that completed the response leaves http-parser-js at the next status line, and it
+    // then counts the whole read as head bytes of that next response: a body's last read over 64 KiB
+    // (a TCP socket between instances, never a 32 KiB SSH packet) would read as a head too large.
+    if (result instanceof Error && (this.#state as ReaderState) === 'complete') return undefined
     if (result instanceof Error) return this.#fail(result instanceof Malformed ? result.message : `malformed response (${result.message})`)
     return undefined
   }

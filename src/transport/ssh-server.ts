@@ -46,10 +46,15 @@ export interface ForwardSpec {
   readonly bindPort: number
 }
 
+export type ForwardVerdict = { ok: true; port: number } | { ok: false; reason: string }
+
 /** What the gateway shell decides for each SSH session; the transport only carries it out. */
 export interface SshSessionHooks {
-  /** `tcpip-forward`: register the tunnel. A refusal's reason is given to the peer. */
-  onForward(binding: SessionBinding, client: Connection, spec: ForwardSpec): { ok: true; port: number } | { ok: false; reason: string }
+  /**
+   * `tcpip-forward`: register the tunnel. A refusal's reason is given to the peer. May answer
+   * later (a promise) when admission asks something outside the process (the cluster's Redis).
+   */
+  onForward(binding: SessionBinding, client: Connection, spec: ForwardSpec): ForwardVerdict | Promise<ForwardVerdict>
   onCancelForward(binding: SessionBinding, spec: ForwardSpec): void
   /** The text a `shell` request displays (OpenSSH users): URL and state, nothing executed. */
   statusText(binding: SessionBinding): string
@@ -211,13 +216,17 @@ export class SshGatewayServer {
         // Any bind address and port mean "my tunnel" (README); port 0 is answered as 80, and
         // forwarded channels then carry 80, which is the port OpenSSH recorded for the forward.
         const spec = { bindAddr: bind.bindAddr, bindPort: bind.bindPort === 0 ? TUNNEL_PORT : bind.bindPort }
-        const result = hooks.onForward(binding, client, spec)
-        if (!result.ok) {
-          log.warn('tunnel_refused', { conn: binding.connId, user: binding.user, reason: result.reason })
-          reject?.()
-          return
+        const answer = (result: ForwardVerdict) => {
+          if (!result.ok) {
+            log.warn('tunnel_refused', { conn: binding.connId, user: binding.user, reason: result.reason })
+            reject?.()
+            return
+          }
+          accept?.(result.port)
         }
-        accept?.(result.port)
+        const result = hooks.onForward(binding, client, spec)
+        if (result instanceof Promise) result.then(answer, (err: Error) => answer({ ok: false, reason: `admission failed: ${err.message}` }))
+        else answer(result)
       } else if (name === 'cancel-tcpip-forward') {
         const bind = info as TcpipBindInfo
         hooks.onCancelForward(binding, { bindAddr: bind.bindAddr, bindPort: bind.bindPort === 0 ? TUNNEL_PORT : bind.bindPort })

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util'
 import type { RuntimeName } from '../support/processes.ts'
 
-export const WORKLOADS = ['small1', 'small64', 'cpu', 'download', 'upload', 'sse', 'startup', 'idle', 'users'] as const
+export const WORKLOADS = ['small1', 'small64', 'cpu', 'download', 'upload', 'sse', 'startup', 'idle', 'users', 'cluster'] as const
 export type Workload = (typeof WORKLOADS)[number]
 
 export const BASELINES = ['direct', 'ssh-n', 'ssh-nodelay'] as const

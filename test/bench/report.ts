@@ -25,6 +25,11 @@ export const METRICS = [
   { key: 'rss.start', label: 'tunnel RSS after start: MiB', better: 'lower', digits: 1 },
   { key: 'rss.end', label: 'tunnel RSS after workloads: MiB', better: 'lower', digits: 1 },
   { key: 'idle.kibPerConn', label: 'gateway RSS per idle agent conn: KiB', better: 'lower', digits: 1 },
+  { key: 'cluster.same.rps', label: 'cluster: GET via holder A, 64 conns: req/s', better: 'higher', digits: 0 },
+  { key: 'cluster.same.p99', label: 'cluster: GET via holder A, 64 conns: p99 ms', better: 'lower', digits: 2 },
+  { key: 'cluster.hop.rps', label: 'cluster: GET via B → A, 64 conns: req/s', better: 'higher', digits: 0 },
+  { key: 'cluster.hop.p99', label: 'cluster: GET via B → A, 64 conns: p99 ms', better: 'lower', digits: 2 },
+  { key: 'cluster.two.rps', label: 'cluster: GET over A and B, both holders: req/s', better: 'higher', digits: 0 },
 ] as const
 
 export type MetricKey = (typeof METRICS)[number]['key']

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runtimeCommand, stopAll } from '../support/processes.ts'
 import { measureIdleRss } from './idle-rss.ts'
+import { measureCluster } from './cluster-hop.ts'
 import { measureManyUsers } from './many-users.ts'
 import { runDownload, runSse, runUpload, runWrk } from './load.ts'
 import { describeMachine, loadAverage } from './machine.ts'
@@ -225,6 +226,27 @@ async function main(): Promise<void> {
         const slot = list[pass - 1] ?? (list[pass - 1] = {})
         Object.assign(slot, { 'users.rps': r.run.rps, 'users.p50': r.run.p50Ms, 'users.p99': r.run.p99Ms })
         if (r.gatewayCpuPer10k !== undefined) slot['users.gateway10k'] = r.gatewayCpuPer10k
+      }
+    }
+    if (has('cluster')) {
+      // Gateways on Bun (the primary) sharing a private redis-server: the cross-instance hop
+      // against a same-instance request, and one instance against two on this machine's cores.
+      const runtime = 'bun'
+      const label = `pass ${pass}/${opts.passes} Burrow ${runtime} cluster`
+      const r = await step(`${label}`, () => measureCluster(runtime, opts.warmupSeconds, opts.seconds, originPort, workDir, `p${pass}`, progress))
+      if (r !== undefined) {
+        detail[`cluster-burrow-${runtime}-p${pass}`] = r
+        for (const [what, run] of [['same', r.same], ['hop', r.hop], ['two A', r.two[0]], ['two B', r.two[1]]] as const) noteWrkErrors(`${label} ${what}`, run.errors)
+        const list = (passes[`burrow-${runtime}`] ??= [])
+        const slot = list[pass - 1] ?? (list[pass - 1] = {})
+        Object.assign(slot, {
+          'cluster.same.rps': r.same.rps,
+          'cluster.same.p99': r.same.p99Ms,
+          'cluster.hop.rps': r.hop.rps,
+          'cluster.hop.p99': r.hop.p99Ms,
+          'cluster.two.rps': r.two[0].rps + r.two[1].rps,
+        })
+        progress(`${label}: via A ${r.same.rps.toFixed(0)} req/s p99 ${r.same.p99Ms.toFixed(2)} ms; via B → A ${r.hop.rps.toFixed(0)} req/s p99 ${r.hop.p99Ms.toFixed(2)} ms; A+B holders ${(r.two[0].rps + r.two[1].rps).toFixed(0)} req/s`)
       }
     }
   }

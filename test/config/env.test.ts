@@ -56,6 +56,10 @@ describe('configFromEnv', () => {
       trustedProxies: undefined,
       tlsCertFile: undefined,
       tlsKeyFile: undefined,
+      redisUrl: undefined,
+      internalUrl: undefined,
+      clusterSecret: undefined,
+      instanceId: undefined,
     })
     expect(Object.hasOwn(parsed({}), 'sshPort')).toBe(true)
   })

@@ -57,6 +57,10 @@ describe('CONFIG_VARIABLES', () => {
     trustedProxies: { env: '10.0.0.1', value: ['10.0.0.1'] },
     tlsCertFile: { env: '/etc/burrow/cert.pem', value: '/etc/burrow/cert.pem' },
     tlsKeyFile: { env: '/etc/burrow/key.pem', value: '/etc/burrow/key.pem' },
+    redisUrl: { env: 'redis://10.0.0.5:6379/0', value: 'redis://10.0.0.5:6379/0' },
+    internalUrl: { env: 'http://10.0.0.7:8080', value: 'http://10.0.0.7:8080' },
+    clusterSecret: { env: 'c'.repeat(32), value: 'c'.repeat(32) },
+    instanceId: { env: 'gw-a', value: 'gw-a' },
   }
 
   // Variables that only come in pairs (a certificate and its key) are set with their partner.

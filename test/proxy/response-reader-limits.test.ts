@@ -40,3 +40,19 @@ describe('response head size limit', () => {
     expect({ heads: r.heads, refused: r.malformed !== undefined }).toEqual({ heads: 0, refused: true })
   })
 })
+
+describe('a large last read of a body', () => {
+  // Found between gateway instances (test/cluster): a TCP read of 100 KiB that carried a chunked
+  // body's last bytes was refused as a head too large, and a complete download was cut.
+  test.each([
+    ['chunked', (body: Buffer) => Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')])],
+    ['content-length', (body: Buffer) => Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`), body])],
+  ] as const)('completes a %s response that arrives in one 100 KiB read', (_kind, frame) => {
+    const body = Buffer.alloc(100 * 1024, 7)
+    let got = 0
+    let completed = false
+    const reader = new ResponseReader('GET', { interim: () => {}, head: () => {}, body: (b) => void (got += b.byteLength), complete: () => void (completed = true) })
+    expect(reader.push(frame(body))).toBeUndefined()
+    expect({ got, completed, cleanEnd: reader.cleanEnd }).toEqual({ got: body.length, completed: true, cleanEnd: true })
+  })
+})

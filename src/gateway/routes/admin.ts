@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { bearerOf } from '../../auth/tokens.ts'
+import { clusterStats } from '../../cluster/cluster-stats.ts'
 import { safeEqual } from '../auth.ts'
 import type { GatewayServices } from '../services.ts'
 import { errorResponse } from '../errors.ts'
@@ -21,7 +22,8 @@ export function adminRoutes(svc: GatewayServices): Hono {
     if (!(await authorizeAdmin(svc, c)).ok) return errorResponse('unauthorized', 'the admin token is required')
     await next()
   })
-  app.get('/admin/stats', (c) => c.json(statsView(svc)))
+  // With REDIS_URL: also the cluster's totals and each instance's figures (cluster/cluster-stats.ts).
+  app.get('/admin/stats', async (c) => c.json(svc.cluster === undefined ? statsView(svc) : { ...statsView(svc), cluster: await clusterStats(svc.cluster.directory) }))
   app.get('/admin/connections', (c) => c.json({ connections: svc.registry.list().map((conn) => connectionView(svc, conn)) }))
   app.delete('/admin/connections/:id', (c) => {
     const closed = svc.registry.kick(c.req.param('id'))

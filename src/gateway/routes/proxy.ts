@@ -1,24 +1,18 @@
 import { Hono, type Context } from 'hono'
 import { REQUEST_ID_FIELD, TUNNEL_NAME } from '../../wire/index.ts'
 import { requestHeadersForUpstream } from '../../proxy/headers.ts'
-import { channelOpener } from '../channel-opener.ts'
-import { upstreamHost } from '../upstream-host.ts'
 import { authorizeConsumer, type ConsumerRoute } from '../consumer-access.ts'
 import type { HeaderEdit } from '../consumer-credentials.ts'
-import type { RelayContext } from '../relay-context.ts'
-import { relayHttp } from '../relay-http.ts'
-import { relayWebSocket } from '../relay-websocket.ts'
-import { tunnelPrefix, mountPrefixOf } from '../tunnel-prefix.ts'
+import { forwardToHolder } from '../cluster-forward.ts'
+import { serveHeld, type HeldRequest } from '../serve-held.ts'
+import { mountPrefixOf } from '../tunnel-prefix.ts'
 import type { GatewayServices } from '../services.ts'
-import type { Lease } from '../tunnel-registry.ts'
 import { errorResponse, type ErrorCode } from '../errors.ts'
 import { retryAfterSeconds, type RateVerdict } from '../rate-limits.ts'
 import { checkWebSocketUpgrade } from '../websocket-handshake.ts'
 import { requestIdOf } from '../request-id.ts'
 import { RequestRecord } from '../request-record.ts'
 import { withoutQuerySecrets } from '../query-secrets.ts'
-
-const RETRY_AFTER_S = '1'
 
 /**
  * Proxy one consumer request to `tunnel`'s agent. `upstreamPath` is the origin-form target the
@@ -47,10 +41,13 @@ async function admitAndRelay(svc: GatewayServices, c: Context, tunnel: string, u
   // Per client IP before the token is even looked at: a flood costs no signature checks.
   const byIp = svc.limits.consumerIp(remote.address)
   if (!byIp.ok) return own(rateLimited(byIp, 'too many requests from your address'))
+  // Not held here: maybe on another instance (REDIS_URL), whose entry says whether it is public.
+  const here = registry.tunnelOf(tunnel)
+  const elsewhere = here.exists || svc.cluster === undefined ? undefined : await svc.cluster.directory.holders(tunnel)
   const access = await authorizeConsumer(c, {
     verify,
     tunnel,
-    isPublic: registry.tunnelOf(tunnel).isPublic,
+    isPublic: here.exists ? here.isPublic : elsewhere?.some((h) => h.isPublic) === true,
     route,
     secure: remote.proto === 'https',
     pathRoutingLogin: svc.config.pathRoutingLogin,
@@ -78,72 +75,23 @@ async function admitAndRelay(svc: GatewayServices, c: Context, tunnel: string, u
   const gate = svc.breakers.admit(tunnel)
   if (!gate.ok) return refuse(circuitOpen(gate.message, gate.retryAfterS), 'circuit_open')
 
-  const done = svc.inflight.begin()
-  let lease: Lease | undefined
-  try {
-    const queuedFrom = performance.now()
-    const acquired = await registry.acquire(tunnel, () => c.req.raw.signal)
-    record.queuedMs = performance.now() - queuedFrom
-    if (!acquired.ok) {
-      done()
-      if (acquired.code === 'draining') return refuse(errorResponse('draining', 'the gateway is shutting down', { connection: 'close' }), 'draining')
-      return acquired.code === 'tunnel_not_found'
-        ? refuse(errorResponse('tunnel_not_found', `tunnel ${tunnel} has no agent connected`), 'tunnel_not_found')
-        : refuse(errorResponse('tunnel_saturated', `tunnel ${tunnel} is at capacity; retry shortly`, { 'retry-after': RETRY_AFTER_S }), 'tunnel_saturated')
-    }
-    const held = (lease = acquired.lease)
-    const conn = held.conn
-    record.conn = conn.id
-    record.meterInto(registry.traffic.total, registry.traffic.countsOf(tunnel), conn)
-    const consumerHost = c.req.header('host')
-    const proto = remote.proto
-    const hostForService = upstreamHost(conn.hostHeader, conn.forward, consumerHost)
-    const relay: RelayContext = {
-      svc,
-      c,
-      tunnel,
-      conn,
-      open: channelOpener(conn, remote),
-      path: upstreamPath,
-      headers: requestHeadersForUpstream(c.req.raw.headers, {
-        clientIp: remote.peer,
-        proto,
-        host: consumerHost,
-        upstreamHost: hostForService,
-        requestId,
-        ...headerEdits(access.edits),
-      }),
-      upstreamHost: hostForService,
-      // Redirects to the service's own host come back to the public one; under path routing,
-      // redirects and cookies also move under the tunnel's prefix.
-      location:
-        consumerHost === undefined
-          ? undefined
-          : { prefix: route.routing === 'path' ? tunnelPrefix(route.mount, tunnel) : '/', publicOrigin: `${proto}://${consumerHost}`, upstreamHost: hostForService },
-      requestId,
-      record,
-      finished: () => {
-        if (record.ended) return
-        held.release()
-        done()
-        registry.traffic.ended(tunnel)
-        svc.observe.finish(record)
-        if (svc.log.enabled('debug')) logRequest(svc, record)
-      },
-    }
-    const res = await (wantsWebSocket ? relayWebSocket(relay) : relayHttp(relay))
-    return res
-  } catch (err) {
-    // Whatever threw, the channel slot and the in-flight count must not leak with it.
-    if (lease !== undefined && !record.ended) lease.release()
-    if (!record.ended) {
-      done()
-      record.status = 500
-      record.error = 'internal'
-      svc.observe.finish(record)
-    }
-    throw err
+  const consumerHost = c.req.header('host')
+  const edits = headerEdits(access.edits)
+  const held: HeldRequest = {
+    tunnel,
+    path: upstreamPath,
+    remote,
+    peer: remote.peer,
+    consumerHost,
+    proto: remote.proto,
+    route,
+    headersFor: (upstreamHost) => requestHeadersForUpstream(c.req.raw.headers, { clientIp: remote.peer, proto: remote.proto, host: consumerHost, upstreamHost, requestId, ...edits }),
+    wantsWebSocket,
   }
+  // Held on another instance only (REDIS_URL): forwarded there, credentials already checked here.
+  const observed = { requestId, record, own }
+  if (elsewhere !== undefined && elsewhere.length > 0) return forwardToHolder(svc, c, elsewhere, held, { identity: access.identity, edits }, observed)
+  return serveHeld(svc, c, held, observed)
 }
 
 /** 503 circuit_open with Retry-After (seconds until the breaker lets a trial request through). */
@@ -151,25 +99,8 @@ export function circuitOpen(message: string, retryAfterS: number): Response {
   return errorResponse('circuit_open', message, { 'retry-after': String(retryAfterS) })
 }
 
-/** The gateway's line about one request, at debug: how to follow a request id through the log. */
-function logRequest(svc: GatewayServices, r: RequestRecord): void {
-  svc.log.debug('request', {
-    requestId: r.id,
-    user: r.tunnel,
-    conn: r.conn,
-    client: r.client,
-    method: r.method,
-    path: withoutQuerySecrets(r.target),
-    status: r.status,
-    ...(r.error === undefined ? {} : { error: r.error }),
-    durationMs: Math.round(r.durationMs * 100) / 100,
-    bytesIn: r.bytesIn,
-    bytesOut: r.bytesOut,
-  })
-}
-
 /** The consumer-credentials edits as the header filter takes them (the common one, no allocation). */
-function headerEdits(edits: readonly HeaderEdit[]): { drop?: ReadonlySet<string>; replace?: ReadonlyMap<string, string> } {
+export function headerEdits(edits: readonly HeaderEdit[]): HeaderEdits {
   if (edits.length === 0) return {}
   if (edits.length === 1 && edits[0]!.op === 'delete' && edits[0]!.name === 'authorization') return { drop: DROP_AUTHORIZATION }
   const drop = new Set<string>()
@@ -181,6 +112,12 @@ function headerEdits(edits: readonly HeaderEdit[]): { drop?: ReadonlySet<string>
   return { drop, replace }
 }
 const DROP_AUTHORIZATION: ReadonlySet<string> = new Set(['authorization'])
+
+/** Fields to drop and fields to replace before a request leaves for the next hop. */
+export interface HeaderEdits {
+  readonly drop?: ReadonlySet<string>
+  readonly replace?: ReadonlyMap<string, string>
+}
 
 function rateLimited(verdict: Extract<RateVerdict, { ok: false }>, what: string): Response {
   const seconds = retryAfterSeconds(verdict.retryAfterMs)

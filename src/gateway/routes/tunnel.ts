@@ -11,6 +11,7 @@ import type { LiveConn } from '../live-conn.ts'
 import { retryAfterSeconds } from '../rate-limits.ts'
 import { checkWebSocketUpgrade } from '../websocket-handshake.ts'
 import { AGENT_LIMIT_HEADERS, HOST_VALUE, TUNNEL_NAME } from '../../wire/index.ts'
+import { INSTANCE_FIELD } from '../../cluster/internal-fields.ts'
 
 const AGENT_ID = /^[A-Za-z0-9_.-]{1,64}$/
 // An agent's connection index: a few digits (the user limit is at most 1000).
@@ -146,11 +147,14 @@ export function tunnelRoute(svc: GatewayServices): Hono {
     }
     try {
       // The agent's budget on the 101 (wire/agent-limits.ts): an adaptive agent grows up to it.
-      const limits = [
+      const headers = [
         AGENT_LIMIT_HEADERS.maxConnections, String(svc.config.maxConnectionsPerUser),
         AGENT_LIMIT_HEADERS.channelsPerConnection, String(svc.config.sshMaxChannels),
       ]
-      return await runtime.upgradeWebSocket(c, events, { headers: limits })
+      // With REDIS_URL, the agent learns which instance it reached (also behind one load-balanced
+      // URL), to spread its connections over several (agent/instance-spread.ts).
+      if (svc.cluster !== undefined) headers.push(INSTANCE_FIELD, svc.cluster.instanceId)
+      return await runtime.upgradeWebSocket(c, events, { headers })
     } catch (err) {
       // The runtime refused the handshake after all: nothing was opened yet.
       return errorResponse('bad_request', `Cannot open a tunnel: the WebSocket handshake failed (${(err as Error).message})`)
