@@ -112,8 +112,11 @@ describe('tunnel end to end (gateway on Bun, agent and origin as separate proces
       }
     }
     expect(arrivals.map((a) => a.i)).toEqual([...Array(50).keys()])
-    // Event i must be in our hands before the origin writes event i+1 (no buffering on the way).
-    for (let i = 0; i + 1 < arrivals.length; i++) expect(arrivals[i]!.at).toBeLessThanOrEqual(arrivals[i + 1]!.sentAt)
+    // Event i must be in our hands before the origin writes event i+1 (no buffering on the way). A
+    // buffer anywhere holds every event back, so all 49 would be late; a scheduling stall of the
+    // shared CI machine (once 40 ms, one event) delays one or two. At most 2 may be late.
+    const late = arrivals.slice(0, -1).filter((a, i) => a.at > arrivals[i + 1]!.sentAt)
+    expect(late.length).toBeLessThanOrEqual(2)
   })
 
   test('a consumer WebSocket passes through to the local service (text and binary echo)', async () => {
