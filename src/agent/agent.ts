@@ -14,8 +14,13 @@ export interface AgentOptions {
   readonly token: string
   /** The local service, e.g. `http://127.0.0.1:11434`. */
   readonly to: string
-  /** Parallel connections, 1..3 (default 1). */
-  readonly connections?: number
+  /**
+   * `'auto'` (the default): start with 1 connection, open another when the open channels reach 80 %
+   * of capacity (demand.ts), up to the user's limit the gateway tells (Burrow-Max-Connections; 3
+   * until told); surplus ones rest once the gateway retires them as idle. A number, 1..3: open that
+   * many at once and keep them (an idle-retired one still rests until load needs it).
+   */
+  readonly connections?: number | 'auto'
   readonly isPublic?: boolean
   /** Expected gateway host key (`SHA256:…`); a mismatch is refused. */
   readonly fingerprint?: string
@@ -38,6 +43,9 @@ export interface AgentOptions {
   /** Called whenever the status changes (for a status line). */
   readonly onStatus?: (status: AgentStatus) => void
 }
+
+// The ceiling of an auto agent before the gateway said the user's limit (its default, 3).
+const AUTO_CEILING_UNTIL_TOLD = 3
 
 export interface AgentStatus {
   readonly connected: number
@@ -80,8 +88,12 @@ export function createAgent(options: AgentOptions): Agent {
   const url = dialed.url
   const hostHeader = hostHeaderFor(options.hostHeader ?? 'rewrite', target)
   if (hostHeader === undefined) throw new Error(`Cannot use --host-header ${options.hostHeader}: expected rewrite, preserve or HOST[:PORT]`)
-  const wanted = options.connections ?? 1
-  if (!Number.isInteger(wanted) || wanted < 1 || wanted > 3) throw new Error(`Cannot use --connections ${wanted}: expected 1, 2 or 3`)
+  const mode = options.connections ?? 'auto'
+  if (mode !== 'auto' && (!Number.isInteger(mode) || mode < 1 || mode > 3)) throw new Error(`Cannot use --connections ${mode}: expected auto, 1, 2 or 3`)
+  // The most slots it may open: fixed, or (auto) the user's limit once the gateway said it.
+  let ceiling = mode === 'auto' ? AUTO_CEILING_UNTIL_TOLD : mode
+  // Slots started so far (0 … started-1); auto starts one and adds more under load.
+  let started = 0
   const log = options.logger ?? createLogger('info')
   const agentId = options.agentId ?? randomBytes(9).toString('base64url')
   const abort = new AbortController()
@@ -98,8 +110,8 @@ export function createAgent(options: AgentOptions): Agent {
   let fingerprint: string | undefined
   const status = (): AgentStatus => ({
     connected: up.size,
-    wanted: wanted - resting.size,
-    ceiling: wanted,
+    wanted: started - resting.size,
+    ceiling: Math.max(ceiling, started),
     retryInMs: retryAt.size === 0 ? undefined : Math.max(0, Math.min(...retryAt.values()) - Date.now()),
     lastError,
     served,
@@ -107,12 +119,23 @@ export function createAgent(options: AgentOptions): Agent {
   })
   const changed = () => options.onStatus?.(status())
 
-  /** Wake the lowest resting slot when the channels open on the live connections call for it. */
+  /**
+   * When the channels open on the live connections call for another connection: wake the lowest
+   * resting slot, or (auto) start a new one below the ceiling. One at a time: a slot still dialling
+   * counts as wanted but not up, and the next channel will ask again once it is.
+   */
   const checkDemand = () => {
-    if (resting.size === 0) return
+    if (started - resting.size > up.size) return
+    if (resting.size === 0 && started >= ceiling) return
     let open = 0
     for (const c of channels.values()) open += c.open
     if (!needsAnother(open, up.size, channelsPerConnection)) return
+    if (resting.size === 0) {
+      log.info('agent_slot_added', { slot: started, openChannels: open, up: up.size })
+      startSlot()
+      changed()
+      return
+    }
     const slot = Math.min(...resting.keys())
     const wake = resting.get(slot)!
     resting.delete(slot)
@@ -150,6 +173,7 @@ export function createAgent(options: AgentOptions): Agent {
         signal: abort.signal,
         onLimits: (limits) => {
           if (limits.channelsPerConnection !== undefined) channelsPerConnection = limits.channelsPerConnection
+          if (mode === 'auto' && limits.maxConnections !== undefined) ceiling = limits.maxConnections
         },
         onUp: (fp) => {
           fingerprint = fp
@@ -175,7 +199,11 @@ export function createAgent(options: AgentOptions): Agent {
         abort.abort()
         break
       }
-      if (outcome.kind === 'idle') {
+      // Auto: a slot opened for load that finds the user's limit taken (another agent of the user)
+      // rests like an idle one instead of retrying; slot 0 keeps trying, with growing pauses.
+      const restsAtLimit = mode === 'auto' && slot > 0 && outcome.kind === 'retry' && outcome.atLimit === true
+      if (restsAtLimit) lastError = outcome.message
+      if (outcome.kind === 'idle' || restsAtLimit) {
         // The gateway had more of our connections than the load needed: this one rests until the
         // others get busy, instead of coming straight back to be retired again (README).
         log.info('agent_slot_resting', { slot, reason: outcome.message })
@@ -200,9 +228,16 @@ export function createAgent(options: AgentOptions): Agent {
     }
   }
 
-  Promise.all(Array.from({ length: wanted }, (_, i) => loop(i))).then(() =>
-    resolveDone(fatal === undefined ? { ok: true, message: 'stopped' } : { ok: false, message: fatal }),
-  )
+  const loops: Promise<void>[] = []
+  function startSlot(): void {
+    loops.push(loop(started++))
+  }
+  for (let i = 0; i < (mode === 'auto' ? 1 : mode); i++) startSlot()
+  // Slots started later push onto `loops`: wait until every one of them has ended.
+  const allEnded = async (): Promise<void> => {
+    for (let seen = 0; seen < loops.length; seen = loops.length) await Promise.all(loops.slice(seen))
+  }
+  void allEnded().then(() => resolveDone(fatal === undefined ? { ok: true, message: 'stopped' } : { ok: false, message: fatal }))
   return {
     done,
     status,

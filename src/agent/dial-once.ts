@@ -1,7 +1,7 @@
 import ssh2, { type ClientChannel } from 'ssh2'
 import WebSocket from 'ws'
 import type { Logger } from '../log/logger.ts'
-import { fingerprintOfBlob, IDLE_SURPLUS_REASON, MISSED_KEEPALIVES, readAgentLimits, WS_CLOSE, type AgentLimits } from '../wire/index.ts'
+import { fingerprintOfBlob, IDLE_SURPLUS_REASON, USER_LIMIT_REASON, MISSED_KEEPALIVES, readAgentLimits, WS_CLOSE, type AgentLimits } from '../wire/index.ts'
 import { SSH_ALGORITHMS } from '../transport/ssh-algorithms.ts'
 import { WsDuplex, wsClientFrames } from '../transport/ws-duplex.ts'
 import { dialTarget, type LocalTarget } from './local-target.ts'
@@ -47,7 +47,10 @@ export interface DialOptions {
  * How one connection ended: `fatal` stops the agent (retrying cannot help), `retry` reconnects,
  * `idle` means the gateway retired it as idle surplus: redial only when load needs it.
  */
-export type DialOutcome = { kind: 'fatal'; message: string } | { kind: 'retry'; message: string; wasUp: boolean } | { kind: 'idle'; message: string }
+export type DialOutcome =
+  | { kind: 'fatal'; message: string }
+  | { kind: 'retry'; message: string; wasUp: boolean; /** refused: the user's connection limit is taken */ atLimit?: boolean }
+  | { kind: 'idle'; message: string }
 
 function normaliseFingerprint(f: string): string {
   return f.startsWith('SHA256:') ? f : `SHA256:${f}`
@@ -124,7 +127,8 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       duplex.remoteClosed()
       const why = reason.toString('utf8') || `WebSocket closed (${code})`
       if (code === WS_CLOSE.normal && why === IDLE_SURPLUS_REASON) return finish({ kind: 'idle', message: why })
-      finish({ kind: 'retry', message: code === WS_CLOSE.policy ? `refused by the gateway: ${why}` : why, wasUp: up })
+      if (code === WS_CLOSE.policy) return finish({ kind: 'retry', message: `refused by the gateway: ${why}`, wasUp: up, atLimit: why.startsWith(USER_LIMIT_REASON) })
+      finish({ kind: 'retry', message: why, wasUp: up })
     })
 
     const ssh = new ssh2.Client()

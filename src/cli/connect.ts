@@ -16,7 +16,7 @@ export const CONNECT_HELP: CommandHelp = {
     ['--server URL', "the gateway: https://gw.example.com (with its mount prefix, if any); /tunnel is added"],
     ['--token T', 'your token, from `burrow token USER` on the gateway'],
     ['--to URL', 'the local service: http://127.0.0.1:11434, 127.0.0.1:3000, or a port'],
-    ['--connections N', 'parallel connections to keep, 1 to 3 (default 1)'],
+    ['--connections auto|N', 'auto (default): start with 1, add more while busy, up to your limit; or keep N, 1 to 3'],
     ['--public', 'consumers reach the tunnel without a token'],
     ['--fingerprint SHA256:…', "pin the gateway's SSH host key (burrow serve prints it)"],
     ['--ca FILE', "PEM certificate(s) to trust for an https gateway: its private CA, or its self-signed certificate"],
@@ -59,7 +59,8 @@ export async function connectCommand(argv: string[], io: CliIo): Promise<number>
   if (f.server === undefined) return usage(io, 'connect needs --server URL (the gateway, e.g. https://gw.example.com)')
   if (f.token === undefined) return usage(io, 'connect needs --token T (from `burrow token USER` on the gateway)')
   if (f.to === undefined) return usage(io, 'connect needs --to URL (the local service, e.g. http://127.0.0.1:3000)')
-  const connections = Number(f.connections ?? '1')
+  const connections = f.connections === undefined || f.connections === 'auto' ? 'auto' : /^\d+$/.test(f.connections) ? Number(f.connections) : Number.NaN
+  if (Number.isNaN(connections)) return usage(io, `--connections ${f.connections}: expected auto, 1, 2 or 3`)
   let fingerprint = f.fingerprint
   if (fingerprint !== undefined) {
     if (!fingerprint.startsWith('SHA256:')) fingerprint = `SHA256:${fingerprint}`

@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runtimeCommand, stopAll } from '../support/processes.ts'
+import { measureBurst } from './burst.ts'
 import { measureIdleRss } from './idle-rss.ts'
 import { measureManyUsers } from './many-users.ts'
 import { runDownload, runSse, runUpload, runWrk } from './load.ts'
@@ -221,6 +222,23 @@ async function main(): Promise<void> {
         const slot = list[pass - 1] ?? (list[pass - 1] = {})
         Object.assign(slot, { 'users.rps': r.run.rps, 'users.p50': r.run.p50Ms, 'users.p99': r.run.p99Ms })
         if (r.gatewayCpuPer10k !== undefined) slot['users.gateway10k'] = r.gatewayCpuPer10k
+      }
+    }
+  }
+
+  if (has('burst')) {
+    for (const runtime of opts.runtimes) {
+      for (let pass = 1; pass <= opts.passes; pass++) {
+        const label = `pass ${pass}/${opts.passes} Burrow ${runtime}`
+        progress(`${label}: burst of ${opts.burstRequests} × ${opts.burstSlowMs} ms requests, agent --connections auto`)
+        const r = await step(`${label} burst`, () => measureBurst(runtime, opts.burstRequests, opts.burstSlowMs, workDir, `p${pass}`))
+        if (r === undefined) continue
+        detail[`burst-burrow-${runtime}-p${pass}`] = r
+        progress(`${label}: ${JSON.stringify(r.statuses)} in ${r.ms} ms, connections ${r.startedWith} → ${r.grewTo}`)
+        if (r.status503 > 0 || (r.statuses['200'] ?? 0) !== r.requests) problems.push(`${label} burst: answers ${JSON.stringify(r.statuses)}, expected ${r.requests} × 200`)
+        const list = (passes[`burrow-${runtime}` as TargetId] ??= [])
+        const slot = list[pass - 1] ?? (list[pass - 1] = {})
+        Object.assign(slot, { 'burst.503': r.status503, 'burst.conns': r.grewTo })
       }
     }
   }
