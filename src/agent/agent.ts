@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '../log/logger.ts'
 import { backoffDelay } from './backoff.ts'
 import { DEFAULT_CHANNELS_PER_CONNECTION, needsAnother } from './demand.ts'
 import { dialOnce } from './dial-once.ts'
+import { waitAsTold } from './retry-after.ts'
 import { parseTarget, type LocalTarget } from './local-target.ts'
 import { tunnelUrl } from './tunnel-url.ts'
 import { tokenSubject } from './token-subject.ts'
@@ -216,7 +217,9 @@ export function createAgent(options: AgentOptions): Agent {
       }
       lastError = outcome.message
       if (outcome.wasUp) attempt = 0
-      const delay = backoffDelay(attempt++)
+      // Told when to come back (a 429 or 503's Retry-After): that, with a little jitter, not sooner.
+      const delay = outcome.kind === 'retry' && outcome.retryAfterMs !== undefined ? waitAsTold(outcome.retryAfterMs) : backoffDelay(attempt)
+      attempt++
       retryAt.set(slot, Date.now() + delay)
       log.info('agent_reconnecting', { slot, inMs: delay, reason: outcome.message })
       changed()

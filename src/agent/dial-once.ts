@@ -6,6 +6,7 @@ import { SSH_ALGORITHMS } from '../transport/ssh-algorithms.ts'
 import { WsDuplex, wsClientFrames } from '../transport/ws-duplex.ts'
 import { dialTarget, type LocalTarget } from './local-target.ts'
 import { readRefusal } from './refused-upgrade.ts'
+import { retryAfterMs } from './retry-after.ts'
 import { splice } from './splice.ts'
 import { describeTlsFailure } from './tls-trust.ts'
 import { watchSilence, type SilenceWatchdog } from './silence-watchdog.ts'
@@ -49,7 +50,15 @@ export interface DialOptions {
  */
 export type DialOutcome =
   | { kind: 'fatal'; message: string }
-  | { kind: 'retry'; message: string; wasUp: boolean; /** refused: the user's connection limit is taken */ atLimit?: boolean }
+  | {
+      kind: 'retry'
+      message: string
+      wasUp: boolean
+      /** Refused: the user's connection limit is taken. */
+      atLimit?: boolean
+      /** The gateway's Retry-After on a 429 or 503, ms: wait at least this long. */
+      retryAfterMs?: number
+    }
   | { kind: 'idle'; message: string }
 
 function normaliseFingerprint(f: string): string {
@@ -110,13 +119,14 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       watchdog?.alive()
       if (isBinary) duplex.receive(data)
     })
-    ws.on('unexpected-response', (_req, res) =>
+    ws.on('unexpected-response', (_req, res) => {
+      const told = res.statusCode === 429 || res.statusCode === 503 ? retryAfterMs(res.headers['retry-after'], Date.now()) : undefined
       readRefusal(res, ({ status, detail }) => {
         const why = detail === '' ? '' : `: ${detail}`
         if (status === 401 || status === 403) finish({ kind: 'fatal', message: `the gateway rejected the token (${status})${why}` })
-        else finish({ kind: 'retry', message: `the gateway answered ${status}${why}`, wasUp: false })
-      }),
-    )
+        else finish({ kind: 'retry', message: `the gateway answered ${status}${why}`, wasUp: false, ...(told === undefined ? {} : { retryAfterMs: told }) })
+      })
+    })
     ws.on('error', (err: Error) => {
       // An untrusted certificate stays untrusted: stop and say what to change, as for a host key.
       const tls = describeTlsFailure(err, o.url, o.ca !== undefined)

@@ -134,8 +134,14 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
             registry.get(binding.connId)?.close(reason, WS_CLOSE.policy)
             return { ok: false, reason }
           }
+          const live = registry.get(binding.connId)
+          const first = live?.client === undefined
           const r = registry.register(binding.connId, client, spec)
-          if (r.ok) return { ok: true, port: spec.bindPort === 0 ? 80 : spec.bindPort }
+          if (r.ok) {
+            // Its attempt was legitimate: give the address its token back (rate-limits.ts).
+            if (first) svc.limits.agentAdmitted(live?.remoteAddress)
+            return { ok: true, port: spec.bindPort === 0 ? 80 : spec.bindPort }
+          }
           const notice = refusalNotice(r.refusal)
           registry.get(binding.connId)?.close(notice.reason, notice.code)
           return { ok: false, reason: notice.reason }
