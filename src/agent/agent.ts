@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '../log/logger.ts'
 import { backoffDelay } from './backoff.ts'
 import { DEFAULT_CHANNELS_PER_CONNECTION, needsAnother } from './demand.ts'
 import { dialOnce } from './dial-once.ts'
+import { checkProxyUrl, proxyAgent } from './proxy.ts'
 import { waitAsTold } from './retry-after.ts'
 import { parseTarget, type LocalTarget } from './local-target.ts'
 import { tunnelUrl } from './tunnel-url.ts'
@@ -37,6 +38,11 @@ export interface AgentOptions {
    * the public host), or a fixed `host[:port]`. The public host always travels in X-Forwarded-Host.
    */
   readonly hostHeader?: string
+  /**
+   * HTTP CONNECT proxy to reach the gateway through, `http://[user:password@]host:port` (the CLI
+   * picks it from --proxy or HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY: proxy.ts). Direct if absent.
+   */
+  readonly proxy?: string | undefined
   /** SSH keep-alive towards the gateway, ms (default 60000). */
   readonly keepaliveInterval?: number
   readonly agentId?: string
@@ -95,6 +101,12 @@ export function createAgent(options: AgentOptions): Agent {
   let ceiling = mode === 'auto' ? AUTO_CEILING_UNTIL_TOLD : mode
   // Slots started so far (0 … started-1); auto starts one and adds more under load.
   let started = 0
+  if (options.proxy !== undefined) {
+    const checked = checkProxyUrl(options.proxy)
+    if (!checked.ok) throw new Error(`Cannot use the proxy: ${checked.message}`)
+  }
+  // One agent for every dial: it holds no sockets between dials (each CONNECT is its own).
+  const viaProxy = options.proxy === undefined ? undefined : proxyAgent(options.proxy)
   const log = options.logger ?? createLogger('info')
   const agentId = options.agentId ?? randomBytes(9).toString('base64url')
   const abort = new AbortController()
@@ -169,6 +181,7 @@ export function createAgent(options: AgentOptions): Agent {
         target: target!,
         fingerprint: options.fingerprint,
         ca: options.ca,
+        proxyAgent: viaProxy,
         keepaliveInterval: options.keepaliveInterval ?? 60_000,
         log,
         signal: abort.signal,

@@ -1,3 +1,4 @@
+import type { Agent as HttpAgent } from 'node:http'
 import ssh2, { type ClientChannel } from 'ssh2'
 import WebSocket from 'ws'
 import type { Logger } from '../log/logger.ts'
@@ -31,6 +32,8 @@ export interface DialOptions {
   readonly fingerprint: string | undefined
   /** PEM certificates to trust for a wss gateway instead of the system's store (`--ca`). */
   readonly ca: string | undefined
+  /** Dials through an HTTP CONNECT proxy (proxy.ts), or directly when undefined. */
+  readonly proxyAgent?: HttpAgent | undefined
   readonly keepaliveInterval: number
   readonly log: Logger
   readonly signal: AbortSignal
@@ -110,6 +113,7 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       perMessageDeflate: false,
       handshakeTimeout: 20_000,
       ...(o.ca === undefined ? {} : { ca: o.ca }),
+      ...(o.proxyAgent === undefined ? {} : { agent: o.proxyAgent }),
     })
     ws.binaryType = 'nodebuffer'
     ws.on('upgrade', (res) => o.onLimits(readAgentLimits(res.headers)))

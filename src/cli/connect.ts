@@ -1,5 +1,7 @@
 import { createAgent } from '../agent/agent.ts'
 import { readCaFile } from '../agent/tls-trust.ts'
+import { proxyFor } from '../agent/proxy.ts'
+import { tunnelUrl } from '../agent/tunnel-url.ts'
 import { agentSettingsFromEnv, formatConfigIssues } from '../config/index.ts'
 import { createLogger } from '../log/logger.ts'
 import { FINGERPRINT } from '../wire/index.ts'
@@ -20,6 +22,7 @@ export const CONNECT_HELP: CommandHelp = {
     ['--public', 'consumers reach the tunnel without a token'],
     ['--fingerprint SHA256:…', "pin the gateway's SSH host key (burrow serve prints it)"],
     ['--ca FILE', "PEM certificate(s) to trust for an https gateway: its private CA, or its self-signed certificate"],
+    ['--proxy URL', 'reach the gateway through this HTTP CONNECT proxy, http://[user:pass@]HOST:PORT (default: HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, minus NO_PROXY)'],
     ['--host-header MODE', 'Host the service gets: rewrite (its own host:port, default), preserve, or HOST[:PORT]'],
   ],
   notes: ['Environment: SSH_KEEPALIVE_INTERVAL (ms between keep-alives, default 60000), LOG_LEVEL (default warn).'],
@@ -34,6 +37,7 @@ interface ConnectFlags {
   fingerprint?: string
   ca?: string
   'host-header'?: string
+  proxy?: string
 }
 
 const FLAGS = {
@@ -45,6 +49,7 @@ const FLAGS = {
   fingerprint: { type: 'string' },
   ca: { type: 'string' },
   'host-header': { type: 'string' },
+  proxy: { type: 'string' },
 } as const
 
 /** `burrow connect`: runs until the agent stops (a signal) or gives up; returns the exit code. */
@@ -77,6 +82,8 @@ export async function connectCommand(argv: string[], io: CliIo): Promise<number>
     io.err(formatConfigIssues(settings.issues))
     return EXIT.usage
   }
+  const dialled = tunnelUrl(f.server)
+  const proxy = dialled.ok ? proxyFor(dialled.url, io.env, f.proxy) : undefined
   let agent: ReturnType<typeof createAgent>
   const status = new StatusLine((t) => io.writeErr(t), io.stderrIsTTY, () => agent.status())
   try {
@@ -89,6 +96,7 @@ export async function connectCommand(argv: string[], io: CliIo): Promise<number>
       fingerprint,
       ca,
       hostHeader: f['host-header'],
+      proxy,
       keepaliveInterval: settings.config.keepaliveInterval,
       logger: createLogger(settings.config.logLevel),
       onStatus: (s) => status.show(s),
