@@ -146,7 +146,7 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
           registry.get(binding.connId)?.close(notice.reason, notice.code)
           return { ok: false, reason: notice.reason }
         },
-        onCancelForward: () => {},
+        onCancelForward: (binding, spec) => registry.cancel(binding.connId, spec),
         statusText: (binding) => statusText(svc, binding.user),
         onClose: (binding) => registry.closed(binding.connId),
       },

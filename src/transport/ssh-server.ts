@@ -195,6 +195,12 @@ export class SshGatewayServer {
   async #authenticate(ctx: AuthContext): Promise<'authenticated' | 'key-ok' | 'rejected'> {
     const check = this.#opts.credentials
     if (check === undefined || ctx.method === 'none') return 'rejected'
+    // No SHA-1 (README): an RSA key signing with plain `ssh-rsa` (SHA-1) and DSA keys are refused;
+    // RSA keys with rsa-sha2-256/512 are fine. ssh2 reports a SHA-2 RSA signature as hashAlgo.
+    if (ctx.method === 'publickey' && (ctx.key.algo === 'ssh-dss' || (ctx.key.algo === 'ssh-rsa' && ctx.hashAlgo === undefined))) {
+      this.#opts.log.info('ssh_sha1_refused', { user: ctx.username, algo: ctx.key.algo })
+      return 'rejected'
+    }
     return check(ctx)
   }
 
