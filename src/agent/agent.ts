@@ -3,17 +3,26 @@ import { HOST_VALUE } from '../wire/index.ts'
 import { createLogger, type Logger } from '../log/logger.ts'
 import { backoffDelay } from './backoff.ts'
 import { DEFAULT_CHANNELS_PER_CONNECTION, needsAnother } from './demand.ts'
-import { dialOnce } from './dial-once.ts'
+import { dialOnce, type DialOutcome } from './dial-once.ts'
 import { checkProxyUrl, proxyAgent } from './proxy.ts'
 import { waitAsTold } from './retry-after.ts'
 import { parseTarget, type LocalTarget } from './local-target.ts'
 import { tunnelUrl } from './tunnel-url.ts'
 import { tokenSubject } from './token-subject.ts'
+import { tokenExpiry, warnBeforeExpiry } from './token-warnings.ts'
 
 export interface AgentOptions {
   /** Gateway base URL (`https://host`, `wss://host/prefix`); `/tunnel` is appended. */
   readonly server: string
   readonly token: string
+  /**
+   * Re-read the token before every dial (`--token-file`): a rotated token is used from the next
+   * connection on, without a restart. A refused token then is retried (the file may be renewed)
+   * instead of stopping the agent. The first token is `token`.
+   */
+  readonly readToken?: () => { ok: true; token: string } | { ok: false; message: string }
+  /** A message for the person running the agent (token expiry ahead), printed on its own line. */
+  readonly onNotice?: (text: string) => void
   /** The local service, e.g. `http://127.0.0.1:11434`. */
   readonly to: string
   /**
@@ -165,14 +174,43 @@ export function createAgent(options: AgentOptions): Agent {
   const done = new Promise<{ ok: boolean; message: string }>((r) => (resolveDone = r))
   let fatal: string | undefined
 
+  // The token in use, and the warnings ahead of its expiry (set again when a rotated one comes up).
+  let token = options.token
+  let warnedFor: string | undefined
+  let stopWarnings: (() => void) | undefined
+  const nextToken = (): { ok: true; token: string } | { ok: false; message: string } => {
+    if (options.readToken === undefined) return { ok: true, token }
+    const read = options.readToken()
+    if (!read.ok) return read
+    if (tokenSubject(read.token) !== user) return { ok: false, message: `the token file's token is not for ${user} (restart the agent to change user)` }
+    token = read.token
+    return read
+  }
+  const watchExpiry = (used: string) => {
+    if (used === warnedFor) return
+    warnedFor = used
+    stopWarnings?.()
+    const expiresAt = tokenExpiry(used)
+    stopWarnings =
+      expiresAt === undefined
+        ? undefined
+        : warnBeforeExpiry(expiresAt, (text) => {
+            log.warn('agent_token_expiring', { expiresAt: new Date(expiresAt).toISOString() })
+            options.onNotice?.(text)
+          })
+  }
+  abort.signal.addEventListener('abort', () => stopWarnings?.(), { once: true })
+
   async function loop(slot: number): Promise<void> {
     let attempt = 0
     while (!abort.signal.aborted) {
       const mine = { open: 0 }
       channels.set(slot, mine)
-      const outcome = await dialOnce({
+      const read = nextToken()
+      const used = read.ok ? read.token : token
+      const dialled: DialOutcome = !read.ok ? { kind: 'retry', message: read.message, wasUp: false } : await dialOnce({
         url,
-        token: options.token,
+        token: used,
         user: user!,
         agentId,
         slot,
@@ -194,6 +232,7 @@ export function createAgent(options: AgentOptions): Agent {
           up.add(slot)
           attempt = 0
           log.info('agent_tunnel_up', { slot, fingerprint: fp })
+          watchExpiry(used)
           changed()
         },
         onServed: () => {
@@ -205,6 +244,8 @@ export function createAgent(options: AgentOptions): Agent {
           if (delta > 0) checkDemand()
         },
       })
+      // With a token file, a refused token may be renewed: keep trying (and re-reading), as told.
+      const outcome: DialOutcome = dialled.kind === 'fatal' && dialled.tokenRejected === true && options.readToken !== undefined ? { kind: 'retry', message: dialled.message, wasUp: false } : dialled
       up.delete(slot)
       channels.delete(slot)
       if (abort.signal.aborted) break

@@ -52,7 +52,7 @@ export interface DialOptions {
  * `idle` means the gateway retired it as idle surplus: redial only when load needs it.
  */
 export type DialOutcome =
-  | { kind: 'fatal'; message: string }
+  | { kind: 'fatal'; message: string; /** the gateway refused the token (401/403) */ tokenRejected?: boolean }
   | {
       kind: 'retry'
       message: string
@@ -127,7 +127,7 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       const told = res.statusCode === 429 || res.statusCode === 503 ? retryAfterMs(res.headers['retry-after'], Date.now()) : undefined
       readRefusal(res, ({ status, detail }) => {
         const why = detail === '' ? '' : `: ${detail}`
-        if (status === 401 || status === 403) finish({ kind: 'fatal', message: `the gateway rejected the token (${status})${why}` })
+        if (status === 401 || status === 403) finish({ kind: 'fatal', message: `the gateway rejected the token (${status})${why}`, tokenRejected: true })
         else finish({ kind: 'retry', message: `the gateway answered ${status}${why}`, wasUp: false, ...(told === undefined ? {} : { retryAfterMs: told }) })
       })
     })

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { createAgent } from '../agent/agent.ts'
 import { readCaFile } from '../agent/tls-trust.ts'
 import { proxyFor } from '../agent/proxy.ts'
@@ -12,11 +13,12 @@ import type { CliIo } from './io.ts'
 import { StatusLine } from './status-line.ts'
 
 export const CONNECT_HELP: CommandHelp = {
-  synopsis: 'connect --server URL --token T --to URL [options]',
+  synopsis: 'connect --server URL (--token T | --token-file FILE) --to URL [options]',
   summary: 'Run an agent: dial out to the gateway and carry its requests to the local service at --to.',
   options: [
     ['--server URL', "the gateway: https://gw.example.com (with its mount prefix, if any); /tunnel is added"],
     ['--token T', 'your token, from `burrow token USER` on the gateway'],
+    ['--token-file FILE', 'read the token from FILE, again before every reconnect: replace the file to rotate it'],
     ['--to URL', 'the local service: http://127.0.0.1:11434, 127.0.0.1:3000, or a port'],
     ['--connections auto|N', 'auto (default): start with 1, add more while busy, up to your limit; or keep N, 1 to 3'],
     ['--public', 'consumers reach the tunnel without a token'],
@@ -31,6 +33,7 @@ export const CONNECT_HELP: CommandHelp = {
 interface ConnectFlags {
   server?: string
   token?: string
+  'token-file'?: string
   to?: string
   connections?: string
   public?: boolean
@@ -43,6 +46,7 @@ interface ConnectFlags {
 const FLAGS = {
   server: { type: 'string' },
   token: { type: 'string' },
+  'token-file': { type: 'string' },
   to: { type: 'string' },
   connections: { type: 'string' },
   public: { type: 'boolean' },
@@ -62,7 +66,16 @@ export async function connectCommand(argv: string[], io: CliIo): Promise<number>
   if (parsed.kind === 'usage') return usage(io, parsed.message)
   const f = parsed.values
   if (f.server === undefined) return usage(io, 'connect needs --server URL (the gateway, e.g. https://gw.example.com)')
-  if (f.token === undefined) return usage(io, 'connect needs --token T (from `burrow token USER` on the gateway)')
+  if (f.token !== undefined && f['token-file'] !== undefined) return usage(io, 'connect takes --token or --token-file, not both')
+  const tokenFile = f['token-file']
+  const readToken = tokenFile === undefined ? undefined : () => readTokenFile(tokenFile)
+  let token = f.token
+  if (readToken !== undefined) {
+    const first = readToken()
+    if (!first.ok) return usage(io, first.message)
+    token = first.token
+  }
+  if (token === undefined) return usage(io, 'connect needs --token T or --token-file FILE (from `burrow token USER` on the gateway)')
   if (f.to === undefined) return usage(io, 'connect needs --to URL (the local service, e.g. http://127.0.0.1:3000)')
   const connections = f.connections === undefined || f.connections === 'auto' ? 'auto' : /^\d+$/.test(f.connections) ? Number(f.connections) : Number.NaN
   if (Number.isNaN(connections)) return usage(io, `--connections ${f.connections}: expected auto, 1, 2 or 3`)
@@ -89,7 +102,9 @@ export async function connectCommand(argv: string[], io: CliIo): Promise<number>
   try {
     agent = createAgent({
       server: f.server,
-      token: f.token,
+      token,
+      readToken,
+      onNotice: (text) => io.err(`burrow agent: ${text}`),
       to: f.to,
       connections,
       isPublic: f.public ?? false,
@@ -121,4 +136,14 @@ export async function connectCommand(argv: string[], io: CliIo): Promise<number>
 function usage(io: CliIo, message: string): number {
   io.err(usageHint(CONNECT_HELP, message))
   return EXIT.usage
+}
+
+/** The token in FILE (surrounding whitespace dropped), or why it cannot be read. */
+function readTokenFile(file: string): { ok: true; token: string } | { ok: false; message: string } {
+  try {
+    const token = readFileSync(file, 'utf8').trim()
+    return token === '' ? { ok: false, message: `--token-file ${file} is empty` } : { ok: true, token }
+  } catch (err) {
+    return { ok: false, message: `cannot read --token-file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }
+  }
 }

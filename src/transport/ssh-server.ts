@@ -8,9 +8,11 @@ import { DISCONNECT, disconnectWithReason } from './ssh-disconnect.ts'
 /**
  * How the server checks an OpenSSH user's credentials (an authorized key, or a token as the
  * password): `authenticated` lets the user in, `key-ok` answers a publickey query without
- * signature (the client may now sign), `rejected` refuses. The gateway passes auth's check.
+ * signature (the client may now sign), `rejected` refuses; `{ exp }` lets the user in on a token
+ * that expires at `exp` (seconds). The gateway passes auth's check.
  */
-export type SshCredentialCheck = (ctx: AuthContext) => Promise<'authenticated' | 'key-ok' | 'rejected'>
+export type SshCredentialCheck = (ctx: AuthContext) => Promise<CredentialOutcome>
+type CredentialOutcome = 'authenticated' | 'key-ok' | 'rejected' | { readonly exp: number }
 
 /** Who a transport already authenticated (the WebSocket route checked the bearer token). */
 export interface SessionBinding {
@@ -25,7 +27,8 @@ export interface SessionBinding {
  */
 export interface PendingSession {
   readonly connId: string
-  onAuthenticated(binding: SessionBinding, method: string): void
+  /** `exp`: the token's expiry (seconds) when a token was the password. */
+  onAuthenticated(binding: SessionBinding, method: string, exp?: number): void
 }
 
 /**
@@ -161,10 +164,10 @@ export class SshGatewayServer {
       client.on('authentication', (ctx: AuthContext) => {
         this.#authenticate(ctx).then(
           (verdict) => {
-            if (verdict === 'authenticated') {
+            if (verdict === 'authenticated' || typeof verdict === 'object') {
               binding = { connId, user: ctx.username }
               this.#serve(client, binding)
-              pending.onAuthenticated(binding, ctx.method)
+              pending.onAuthenticated(binding, ctx.method, typeof verdict === 'object' ? verdict.exp : undefined)
               ctx.accept()
             } else if (verdict === 'key-ok') {
               ctx.accept()
@@ -192,7 +195,7 @@ export class SshGatewayServer {
     })
   }
 
-  async #authenticate(ctx: AuthContext): Promise<'authenticated' | 'key-ok' | 'rejected'> {
+  async #authenticate(ctx: AuthContext): Promise<CredentialOutcome> {
     const check = this.#opts.credentials
     if (check === undefined || ctx.method === 'none') return 'rejected'
     // No SHA-1 (README): an RSA key signing with plain `ssh-rsa` (SHA-1) and DSA keys are refused;
