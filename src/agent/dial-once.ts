@@ -207,7 +207,11 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
         algorithms: SSH_ALGORITHMS,
         readyTimeout: 20_000,
         keepaliveInterval: o.keepaliveInterval,
-        keepaliveCountMax: MISSED_KEEPALIVES,
+        // ssh2's client counts only replies to its own pings, and a ping waits behind everything
+        // this agent is sending: on a slow uplink a busy connection looked dead (issue 14). It
+        // still pings (the answers are bytes received); the silence watchdog, which counts any
+        // bytes from the gateway, window adjusts included, is what declares it dead.
+        keepaliveCountMax: Number.MAX_SAFE_INTEGER,
         hostVerifier: (key: Buffer) => {
           seenFingerprint = fingerprintOfBlob(key)
           if (o.fingerprint === undefined) return true

@@ -192,6 +192,7 @@ export class SshGatewayServer {
     client.on('ready', () => {
       log.debug('ssh_ready', { conn: connId, user: binding?.user })
       observer?.onReady?.()
+      speakEvery(client, this.#opts.keepaliveInterval)
     })
   }
 
@@ -258,4 +259,26 @@ export class SshGatewayServer {
       })
     })
   }
+}
+
+/**
+ * Send a keep-alive ping every `intervalMs`, whatever arrives. ssh2's server pings only after an
+ * interval with no packet from the peer; a peer busy uploading to us (an agent streaming a
+ * download on a slow uplink) then hears nothing from the gateway, and the agent, which counts
+ * bytes received as life, would take the gateway for dead (issue 14). Through ssh2's own packet
+ * writer, as its keep-alive does (`ping()`: keepalive@openssh.com, want-reply).
+ */
+function speakEvery(client: Connection, intervalMs: number): void {
+  if (!(intervalMs > 0)) return
+  const protocol = (client as unknown as { _protocol?: { ping?: () => void } })._protocol
+  if (typeof protocol?.ping !== 'function') return
+  const timer = setInterval(() => {
+    try {
+      protocol.ping!()
+    } catch {
+      clearInterval(timer)
+    }
+  }, intervalMs)
+  client.once('close', () => clearInterval(timer))
+  client.once('end', () => clearInterval(timer))
 }

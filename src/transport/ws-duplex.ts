@@ -51,6 +51,8 @@ export interface WsDuplexOptions {
 // it, where it only keeps a runtime's own buffer under its limit (Bun drops frames beyond
 // `backpressureLimit`); the hard cap catches peers that grant windows and never read.
 const DEFAULT_HIGH_WATER = 24 * 1024 * 1024
+// Writes gathered in one turn go out in frames of at most this many bytes (one SSH packet, ~32 KiB, is never split).
+const MAX_GATHERED_FRAME = 64 * 1024
 const DEFAULT_MAX_QUEUED = 64 * 1024 * 1024
 // Not every runtime tells us when its send buffer drains (Deno, `ws`, Bun's client): poll then.
 // Only congested connections poll, so the interval can be short.
@@ -167,7 +169,21 @@ export class WsDuplex extends Duplex {
     this.#out = []
     this.#outBytes = 0
     try {
-      this.#socket.send(out.length === 1 ? out[0]! : Buffer.concat(out))
+      // At most MAX_GATHERED_FRAME per frame: the peer sees a sign of life per complete message,
+      // and one gathered frame of a megabyte takes ten seconds on a 100 KB/s link, longer than
+      // three keep-alive intervals (issue 14).
+      let start = 0
+      let bytes = 0
+      for (let i = 0; i < out.length; i++) {
+        const size = out[i]!.byteLength
+        if (i > start && bytes + size > MAX_GATHERED_FRAME) {
+          this.#socket.send(i - start === 1 ? out[start]! : Buffer.concat(out.slice(start, i)))
+          start = i
+          bytes = 0
+        }
+        bytes += size
+      }
+      this.#socket.send(out.length - start === 1 ? out[start]! : Buffer.concat(out.slice(start)))
     } catch (err) {
       this.destroy(err as Error)
     }
