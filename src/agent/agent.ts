@@ -60,6 +60,9 @@ export interface AgentOptions {
   readonly onStatus?: (status: AgentStatus) => void
 }
 
+// How long a stopping agent waits for channels of requests leased before its cancel arrived.
+const STOP_SETTLE_MS = 500
+
 // The ceiling of an auto agent before the gateway said the user's limit (its default, 3).
 const AUTO_CEILING_UNTIL_TOLD = 3
 
@@ -74,13 +77,22 @@ export interface AgentStatus {
   readonly lastError: string | undefined
   readonly served: number
   readonly fingerprint: string | undefined
+  /** `stopping`: forwards cancelled, waiting for requests in flight; `stopped`: done. */
+  readonly phase?: 'stopping' | 'stopped'
+  /** While stopping: forwarded channels still open. */
+  readonly inFlight?: number
 }
 
 /** A running agent. `done` resolves when it stops: `ok` false with the reason if it gave up. */
 export interface Agent {
   readonly done: Promise<{ ok: boolean; message: string }>
   status(): AgentStatus
-  stop(): void
+  /**
+   * Stop. With `graceMs` > 0: cancel the forwards at once (the gateway routes nothing more here),
+   * let the channels in flight finish for up to `graceMs`, then close. Without, or when called
+   * again: close now. `done` then resolves with `stopped`.
+   */
+  stop(graceMs?: number): void
 }
 
 /**
@@ -119,6 +131,10 @@ export function createAgent(options: AgentOptions): Agent {
   const log = options.logger ?? createLogger('info')
   const agentId = options.agentId ?? randomBytes(9).toString('base64url')
   const abort = new AbortController()
+  // Aborted when a graceful stop begins (dial-once cancels its forward); `abort` ends everything.
+  const drain = new AbortController()
+  let stoppedAt: 'stopping' | 'stopped' | undefined
+  let settled = false
   const up = new Set<number>()
   let served = 0
   // Per slot: when its next attempt is due (slots back off independently).
@@ -138,7 +154,13 @@ export function createAgent(options: AgentOptions): Agent {
     lastError,
     served,
     fingerprint,
+    ...(stoppedAt === undefined ? {} : { phase: stoppedAt, inFlight: openChannels() }),
   })
+  const openChannels = () => {
+    let open = 0
+    for (const c of channels.values()) open += c.open
+    return open
+  }
   const changed = () => options.onStatus?.(status())
 
   /**
@@ -203,7 +225,7 @@ export function createAgent(options: AgentOptions): Agent {
 
   async function loop(slot: number): Promise<void> {
     let attempt = 0
-    while (!abort.signal.aborted) {
+    while (!abort.signal.aborted && !drain.signal.aborted) {
       const mine = { open: 0 }
       channels.set(slot, mine)
       const read = nextToken()
@@ -223,6 +245,7 @@ export function createAgent(options: AgentOptions): Agent {
         keepaliveInterval: options.keepaliveInterval ?? 60_000,
         log,
         signal: abort.signal,
+        drain: drain.signal,
         onLimits: (limits) => {
           if (limits.channelsPerConnection !== undefined) channelsPerConnection = limits.channelsPerConnection
           if (mode === 'auto' && limits.maxConnections !== undefined) ceiling = limits.maxConnections
@@ -242,6 +265,9 @@ export function createAgent(options: AgentOptions): Agent {
         onChannel: (delta) => {
           mine.open += delta
           if (delta > 0) checkDemand()
+          // Stopping: the last request in flight has finished.
+          else if (settled && openChannels() === 0) abort.abort()
+          if (drain.signal.aborted) changed()
         },
       })
       // With a token file, a refused token may be renewed: keep trying (and re-reading), as told.
@@ -249,6 +275,11 @@ export function createAgent(options: AgentOptions): Agent {
       up.delete(slot)
       channels.delete(slot)
       if (abort.signal.aborted) break
+      // Stopping: a connection that ended is not redialled; the last one to end finishes the stop.
+      if (drain.signal.aborted) {
+        if (settled && openChannels() === 0) abort.abort()
+        break
+      }
       if (outcome.kind === 'fatal') {
         fatal = outcome.message
         abort.abort()
@@ -294,10 +325,26 @@ export function createAgent(options: AgentOptions): Agent {
   const allEnded = async (): Promise<void> => {
     for (let seen = 0; seen < loops.length; seen = loops.length) await Promise.all(loops.slice(seen))
   }
-  void allEnded().then(() => resolveDone(fatal === undefined ? { ok: true, message: 'stopped' } : { ok: false, message: fatal }))
+  void allEnded().then(() => {
+    if (stoppedAt !== undefined) stoppedAt = 'stopped'
+  }).then(() => resolveDone(fatal === undefined ? { ok: true, message: 'stopped' } : { ok: false, message: fatal }))
   return {
     done,
     status,
-    stop: () => abort.abort(),
+    stop: (graceMs = 0) => {
+      if (drain.signal.aborted || graceMs <= 0) return abort.abort()
+      stoppedAt = 'stopping'
+      drain.abort()
+      log.info('agent_stopping', { inFlight: openChannels(), graceMs })
+      changed()
+      const deadline = setTimeout(() => abort.abort(), graceMs)
+      // A request the gateway leased just before our cancel reached it still opens its channel a
+      // moment later: count what is open only once that moment has passed.
+      const settle = setTimeout(() => {
+        settled = true
+        if (openChannels() === 0) abort.abort()
+      }, Math.min(graceMs, STOP_SETTLE_MS))
+      abort.signal.addEventListener('abort', () => (clearTimeout(deadline), clearTimeout(settle)), { once: true })
+    },
   }
 }

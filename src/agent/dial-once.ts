@@ -37,6 +37,12 @@ export interface DialOptions {
   readonly keepaliveInterval: number
   readonly log: Logger
   readonly signal: AbortSignal
+  /**
+   * Aborted when the agent begins to stop: cancel the forward (the gateway takes the connection
+   * out of its pool and routes no more requests here) and let the open channels finish; `signal`
+   * ends the connection afterwards.
+   */
+  readonly drain?: AbortSignal | undefined
   /** The tunnel is registered and serving. */
   onUp(fingerprint: string): void
   /** A request arrived for the local service (counted per HTTP turn on a channel). */
@@ -98,6 +104,7 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       settled = true
       watchdog?.stop()
       o.signal.removeEventListener('abort', onAbort)
+      o.drain?.removeEventListener('abort', onDrain)
       ssh.end()
       duplex.destroy()
       resolve(outcome)
@@ -162,9 +169,13 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
         if (err) return
         up = true
         o.onUp(seenFingerprint)
+        // The agent began to stop while this forward was on its way: take it back at once.
+        if (o.drain?.aborted === true) onDrain()
       })
     })
     ssh.on('tcp connection', (_info, accept, reject) => {
+      // Stopping, a channel still comes for a request the gateway leased before our cancel reached
+      // it: serve it (the gateway routes nothing new here once it has the cancel).
       dialTarget(o.target).then(
         (socket) => {
           const channel: ClientChannel = accept()
@@ -222,6 +233,10 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       })
     })
 
+    const onDrain = () => {
+      if (up) ssh.unforwardIn('localhost', 80, (err) => err && o.log.debug('agent_unforward_failed', { message: err.message }))
+    }
+    o.drain?.addEventListener('abort', onDrain, { once: true })
     const onAbort = () => {
       ws.close(WS_CLOSE.normal, 'agent stopping')
       finish({ kind: 'retry', message: 'stopped', wasUp: up })

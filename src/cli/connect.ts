@@ -7,7 +7,7 @@ import { agentSettingsFromEnv, formatConfigIssues } from '../config/index.ts'
 import { createLogger } from '../log/logger.ts'
 import { FINGERPRINT } from '../wire/index.ts'
 import { parseCommand } from './args.ts'
-import { EXIT } from './exit-codes.ts'
+import { EXIT, EXIT_ON_SIGNAL } from './exit-codes.ts'
 import { commandHelp, usageHint, type CommandHelp } from './help.ts'
 import type { CliIo } from './io.ts'
 import { StatusLine } from './status-line.ts'
@@ -25,6 +25,7 @@ export const CONNECT_HELP: CommandHelp = {
     ['--fingerprint SHA256:…', "pin the gateway's SSH host key (burrow serve prints it)"],
     ['--ca FILE', "PEM certificate(s) to trust for an https gateway: its private CA, or its self-signed certificate"],
     ['--proxy URL', 'reach the gateway through this HTTP CONNECT proxy, http://[user:pass@]HOST:PORT (default: HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, minus NO_PROXY)'],
+    ['--grace S', 'on SIGTERM/SIGINT: stop taking requests and let those in flight finish for up to S seconds (default 10); a second signal exits at once'],
     ['--host-header MODE', 'Host the service gets: rewrite (its own host:port, default), preserve, or HOST[:PORT]'],
   ],
   notes: ['Environment: SSH_KEEPALIVE_INTERVAL (ms between keep-alives, default 60000), LOG_LEVEL (default warn).'],
@@ -41,6 +42,7 @@ interface ConnectFlags {
   ca?: string
   'host-header'?: string
   proxy?: string
+  grace?: string
 }
 
 const FLAGS = {
@@ -54,6 +56,7 @@ const FLAGS = {
   ca: { type: 'string' },
   'host-header': { type: 'string' },
   proxy: { type: 'string' },
+  grace: { type: 'string' },
 } as const
 
 /** `burrow connect`: runs until the agent stops (a signal) or gives up; returns the exit code. */
@@ -77,6 +80,8 @@ export async function connectCommand(argv: string[], io: CliIo): Promise<number>
   }
   if (token === undefined) return usage(io, 'connect needs --token T or --token-file FILE (from `burrow token USER` on the gateway)')
   if (f.to === undefined) return usage(io, 'connect needs --to URL (the local service, e.g. http://127.0.0.1:3000)')
+  const grace = f.grace === undefined ? 10 : /^\d+(\.\d+)?$/.test(f.grace) ? Number(f.grace) : Number.NaN
+  if (Number.isNaN(grace)) return usage(io, `--grace ${f.grace}: expected seconds, e.g. 10 (0 stops at once)`)
   const connections = f.connections === undefined || f.connections === 'auto' ? 'auto' : /^\d+$/.test(f.connections) ? Number(f.connections) : Number.NaN
   if (Number.isNaN(connections)) return usage(io, `--connections ${f.connections}: expected auto, 1, 2 or 3`)
   let fingerprint = f.fingerprint
@@ -121,8 +126,18 @@ export async function connectCommand(argv: string[], io: CliIo): Promise<number>
   }
   // Keep a countdown moving on a terminal.
   const ticker = io.stderrIsTTY ? setInterval(() => status.show(agent.status()), 1000) : undefined
-  io.onSignal('SIGTERM', () => agent.stop())
-  io.onSignal('SIGINT', () => agent.stop())
+  let signalled = false
+  const onSignal = (signal: 'SIGTERM' | 'SIGINT') => {
+    if (signalled) {
+      io.err(`burrow agent: second ${signal}, exiting now`)
+      return io.exitNow(EXIT_ON_SIGNAL[signal])
+    }
+    signalled = true
+    agent.stop(grace * 1000)
+    io.err(`burrow agent: ${signal} received, stopping: forwards cancelled; waiting up to ${grace} s for ${agent.status().inFlight ?? 0} in flight (send again to exit now)`)
+  }
+  io.onSignal('SIGTERM', () => onSignal('SIGTERM'))
+  io.onSignal('SIGINT', () => onSignal('SIGINT'))
   const result = await agent.done
   clearInterval(ticker)
   status.finish()

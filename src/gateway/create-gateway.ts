@@ -25,6 +25,7 @@ import type { GatewayServices, Opened } from './services.ts'
 import { listenSshPort } from './ssh-tcp.ts'
 import { statusText } from './status-text.ts'
 import { TunnelRegistry } from './tunnel-registry.ts'
+import { dropIdleChannels } from './relay-http.ts'
 
 export interface GatewayShellOptions extends GatewayOptions {
   /** Structured logger (default: JSON lines on stderr at `logLevel`). */
@@ -146,7 +147,12 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
           registry.get(binding.connId)?.close(notice.reason, notice.code)
           return { ok: false, reason: notice.reason }
         },
-        onCancelForward: (binding, spec) => registry.cancel(binding.connId, spec),
+        onCancelForward: (binding, spec) => {
+          // Out of the pool; its idle kept-alive channels go too, so a stopping agent, which waits
+          // for its open channels to end, is not held by channels nobody will use.
+          const conn = registry.get(binding.connId)
+          if (registry.cancel(binding.connId, spec) && conn !== undefined) dropIdleChannels(conn)
+        },
         statusText: (binding) => statusText(svc, binding.user),
         onClose: (binding) => registry.closed(binding.connId),
       },

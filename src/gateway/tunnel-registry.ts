@@ -134,18 +134,20 @@ export class TunnelRegistry {
    * `cancel-tcpip-forward` (OpenSSH `ssh -O cancel -R …`): once the connection has no forward left,
    * it leaves the pool at once, so no new request is routed to it (its peer would refuse the
    * channel: a 502). Its SSH session and the requests in flight go on; a new `tcpip-forward`
-   * registers it again. Cancelling a forward it never asked for changes nothing.
+   * registers it again. Cancelling a forward it never asked for changes nothing. True when the
+   * connection left the pool.
    */
-  cancel(id: string, spec: ForwardSpec): void {
+  cancel(id: string, spec: ForwardSpec): boolean {
     const conn = this.#live.get(id)
     const forwards = this.#forwards.get(id)
-    if (conn === undefined || forwards === undefined || !forwards.delete(forwardKey(spec)) || forwards.size > 0) return
+    if (conn === undefined || forwards === undefined || !forwards.delete(forwardKey(spec)) || forwards.size > 0) return false
     this.#forwards.delete(id)
     this.#state = remove(this.#state, id)
     conn.forward = undefined
     conn.client = undefined
     this.#opts.log.info('tunnel_cancelled', { conn: id, user: conn.user })
     if (connectionsOf(this.#state, conn.user).length === 0) this.#queue.flush(conn.user)
+    return true
   }
 
   /** The connection's transport closed: it leaves the pool at once, not at the next sweep. */
