@@ -124,7 +124,8 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
     })
     ws.binaryType = 'nodebuffer'
     ws.on('upgrade', (res) => o.onLimits(readAgentLimits(res.headers)))
-    const duplex = new WsDuplex(wsClientFrames(ws))
+    // Frames of at most 64 KiB: on a slow uplink the gateway still gets whole messages often.
+    const duplex = new WsDuplex(wsClientFrames(ws), { maxFrameBytes: 64 * 1024 })
     // Listen before 'open': the gateway's SSH ident can arrive in the same tick.
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       watchdog?.alive()

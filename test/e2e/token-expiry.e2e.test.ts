@@ -46,8 +46,9 @@ describe('token expiry (gateway on Bun)', () => {
     writeFileSync(file, fresh)
     await eventually('the old token to run out', () => (logLines(gw.proc, 'token_expired').length === 1 ? true : undefined), 20_000, 50)
     await eventually('the agent back with the new token', () => (logLines(gw.proc, 'agent_connected').length === 2 ? true : undefined), 20_000, 50)
-    await eventually('the tunnel up again', async () => ((await connectionsOf(gw.url, 'rota')).length === 1 ? true : undefined), 10_000, 50)
-    expect(await get(`${gw.url}/t/rota/hello`, fresh)).toBe(200)
+    // Listed once connected, routed once its forward is registered: ask the tunnel itself.
+    await eventually('the tunnel serving again', async () => ((await get(`${gw.url}/t/rota/hello`, fresh)) === 200 ? true : undefined), 10_000, 50)
+    expect(await connectionsOf(gw.url, 'rota')).toHaveLength(1)
     expect(agent.proc.child.exitCode).toBeNull()
   }, 60_000)
 
