@@ -47,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
       return keysCommand(rest, { dataDir: env.config.dataDir, stdin: process.stdin, out: io.out, err: io.err })
     }
     case 'ws-stdio':
-      return wsStdioCommand(rest, { stdin: process.stdin, stdout: process.stdout, err: io.err, envToken: process.env.BURROW_TOKEN })
+      return wsStdioCommand(rest, { stdin: process.stdin, stdout: process.stdout, err: io.err, envToken: process.env.BURROW_TOKEN, env: process.env })
     case 'help':
     case '--help':
     case '-h':

@@ -3,11 +3,14 @@ import { HOST_VALUE } from '../wire/index.ts'
 import { createLogger, type Logger } from '../log/logger.ts'
 import { backoffDelay } from './backoff.ts'
 import { DEFAULT_CHANNELS_PER_CONNECTION, needsAnother } from './demand.ts'
-import { dialOnce } from './dial-once.ts'
+import { dialOnce, type DialOutcome } from './dial-once.ts'
+import { checkProxyUrl, proxyAgent } from './proxy.ts'
+import { waitAsTold } from './retry-after.ts'
 import { parseTarget, type LocalTarget } from './local-target.ts'
 import { InstanceSpread } from './instance-spread.ts'
 import { tunnelUrl } from './tunnel-url.ts'
 import { tokenSubject } from './token-subject.ts'
+import { tokenExpiry, warnBeforeExpiry } from './token-warnings.ts'
 
 export interface AgentOptions {
   /**
@@ -17,10 +20,23 @@ export interface AgentOptions {
    */
   readonly server: string
   readonly token: string
+  /**
+   * Re-read the token before every dial (`--token-file`): a rotated token is used from the next
+   * connection on, without a restart. A refused token then is retried (the file may be renewed)
+   * instead of stopping the agent. The first token is `token`.
+   */
+  readonly readToken?: () => { ok: true; token: string } | { ok: false; message: string }
+  /** A message for the person running the agent (token expiry ahead), printed on its own line. */
+  readonly onNotice?: (text: string) => void
   /** The local service, e.g. `http://127.0.0.1:11434`. */
   readonly to: string
-  /** Parallel connections, 1..3 (default 1). */
-  readonly connections?: number
+  /**
+   * `'auto'` (the default): start with 1 connection, open another when the open channels reach 80 %
+   * of capacity (demand.ts), up to the user's limit the gateway tells (Burrow-Max-Connections; 3
+   * until told); surplus ones rest once the gateway retires them as idle. A number, 1..3: open that
+   * many at once and keep them (an idle-retired one still rests until load needs it).
+   */
+  readonly connections?: number | 'auto'
   readonly isPublic?: boolean
   /** Expected gateway host key (`SHA256:…`); a mismatch is refused. */
   readonly fingerprint?: string
@@ -36,6 +52,11 @@ export interface AgentOptions {
    * the public host), or a fixed `host[:port]`. The public host always travels in X-Forwarded-Host.
    */
   readonly hostHeader?: string
+  /**
+   * HTTP CONNECT proxy to reach the gateway through, `http://[user:password@]host:port` (the CLI
+   * picks it from --proxy or HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY: proxy.ts). Direct if absent.
+   */
+  readonly proxy?: string | undefined
   /** SSH keep-alive towards the gateway, ms (default 60000). */
   readonly keepaliveInterval?: number
   readonly agentId?: string
@@ -43,6 +64,12 @@ export interface AgentOptions {
   /** Called whenever the status changes (for a status line). */
   readonly onStatus?: (status: AgentStatus) => void
 }
+
+// How long a stopping agent waits for channels of requests leased before its cancel arrived.
+const STOP_SETTLE_MS = 500
+
+// The ceiling of an auto agent before the gateway said the user's limit (its default, 3).
+const AUTO_CEILING_UNTIL_TOLD = 3
 
 export interface AgentStatus {
   readonly connected: number
@@ -55,13 +82,22 @@ export interface AgentStatus {
   readonly lastError: string | undefined
   readonly served: number
   readonly fingerprint: string | undefined
+  /** `stopping`: forwards cancelled, waiting for requests in flight; `stopped`: done. */
+  readonly phase?: 'stopping' | 'stopped'
+  /** While stopping: forwarded channels still open. */
+  readonly inFlight?: number
 }
 
 /** A running agent. `done` resolves when it stops: `ok` false with the reason if it gave up. */
 export interface Agent {
   readonly done: Promise<{ ok: boolean; message: string }>
   status(): AgentStatus
-  stop(): void
+  /**
+   * Stop. With `graceMs` > 0: cancel the forwards at once (the gateway routes nothing more here),
+   * let the channels in flight finish for up to `graceMs`, then close. Without, or when called
+   * again: close now. `done` then resolves with `stopped`.
+   */
+  stop(graceMs?: number): void
 }
 
 /**
@@ -91,11 +127,25 @@ export function createAgent(options: AgentOptions): Agent {
   const spread = new InstanceSpread(urls)
   const hostHeader = hostHeaderFor(options.hostHeader ?? 'rewrite', target)
   if (hostHeader === undefined) throw new Error(`Cannot use --host-header ${options.hostHeader}: expected rewrite, preserve or HOST[:PORT]`)
-  const wanted = options.connections ?? 1
-  if (!Number.isInteger(wanted) || wanted < 1 || wanted > 3) throw new Error(`Cannot use --connections ${wanted}: expected 1, 2 or 3`)
+  const mode = options.connections ?? 'auto'
+  if (mode !== 'auto' && (!Number.isInteger(mode) || mode < 1 || mode > 3)) throw new Error(`Cannot use --connections ${mode}: expected auto, 1, 2 or 3`)
+  // The most slots it may open: fixed, or (auto) the user's limit once the gateway said it.
+  let ceiling = mode === 'auto' ? AUTO_CEILING_UNTIL_TOLD : mode
+  // Slots started so far (0 … started-1); auto starts one and adds more under load.
+  let started = 0
+  if (options.proxy !== undefined) {
+    const checked = checkProxyUrl(options.proxy)
+    if (!checked.ok) throw new Error(`Cannot use the proxy: ${checked.message}`)
+  }
+  // One agent for every dial: it holds no sockets between dials (each CONNECT is its own).
+  const viaProxy = options.proxy === undefined ? undefined : proxyAgent(options.proxy)
   const log = options.logger ?? createLogger('info')
   const agentId = options.agentId ?? randomBytes(9).toString('base64url')
   const abort = new AbortController()
+  // Aborted when a graceful stop begins (dial-once cancels its forward); `abort` ends everything.
+  const drain = new AbortController()
+  let stoppedAt: 'stopping' | 'stopped' | undefined
+  let settled = false
   const up = new Set<number>()
   let served = 0
   // Per slot: when its next attempt is due (slots back off independently).
@@ -109,21 +159,38 @@ export function createAgent(options: AgentOptions): Agent {
   let fingerprint: string | undefined
   const status = (): AgentStatus => ({
     connected: up.size,
-    wanted: wanted - resting.size,
-    ceiling: wanted,
+    wanted: started - resting.size,
+    ceiling: Math.max(ceiling, started),
     retryInMs: retryAt.size === 0 ? undefined : Math.max(0, Math.min(...retryAt.values()) - Date.now()),
     lastError,
     served,
     fingerprint,
+    ...(stoppedAt === undefined ? {} : { phase: stoppedAt, inFlight: openChannels() }),
   })
+  const openChannels = () => {
+    let open = 0
+    for (const c of channels.values()) open += c.open
+    return open
+  }
   const changed = () => options.onStatus?.(status())
 
-  /** Wake the lowest resting slot when the channels open on the live connections call for it. */
+  /**
+   * When the channels open on the live connections call for another connection: wake the lowest
+   * resting slot, or (auto) start a new one below the ceiling. One at a time: a slot still dialling
+   * counts as wanted but not up, and the next channel will ask again once it is.
+   */
   const checkDemand = () => {
-    if (resting.size === 0) return
+    if (started - resting.size > up.size) return
+    if (resting.size === 0 && started >= ceiling) return
     let open = 0
     for (const c of channels.values()) open += c.open
     if (!needsAnother(open, up.size, channelsPerConnection)) return
+    if (resting.size === 0) {
+      log.info('agent_slot_added', { slot: started, openChannels: open, up: up.size })
+      startSlot()
+      changed()
+      return
+    }
     const slot = Math.min(...resting.keys())
     const wake = resting.get(slot)!
     resting.delete(slot)
@@ -140,16 +207,45 @@ export function createAgent(options: AgentOptions): Agent {
   const done = new Promise<{ ok: boolean; message: string }>((r) => (resolveDone = r))
   let fatal: string | undefined
 
+  // The token in use, and the warnings ahead of its expiry (set again when a rotated one comes up).
+  let token = options.token
+  let warnedFor: string | undefined
+  let stopWarnings: (() => void) | undefined
+  const nextToken = (): { ok: true; token: string } | { ok: false; message: string } => {
+    if (options.readToken === undefined) return { ok: true, token }
+    const read = options.readToken()
+    if (!read.ok) return read
+    if (tokenSubject(read.token) !== user) return { ok: false, message: `the token file's token is not for ${user} (restart the agent to change user)` }
+    token = read.token
+    return read
+  }
+  const watchExpiry = (used: string) => {
+    if (used === warnedFor) return
+    warnedFor = used
+    stopWarnings?.()
+    const expiresAt = tokenExpiry(used)
+    stopWarnings =
+      expiresAt === undefined
+        ? undefined
+        : warnBeforeExpiry(expiresAt, (text) => {
+            log.warn('agent_token_expiring', { expiresAt: new Date(expiresAt).toISOString() })
+            options.onNotice?.(text)
+          })
+  }
+  abort.signal.addEventListener('abort', () => stopWarnings?.(), { once: true })
+
   async function loop(slot: number): Promise<void> {
     let attempt = 0
-    while (!abort.signal.aborted) {
+    while (!abort.signal.aborted && !drain.signal.aborted) {
       const url = spread.pick(slot)
       const mine = { open: 0 }
       channels.set(slot, mine)
-      const outcome = await dialOnce({
+      const read = nextToken()
+      const used = read.ok ? read.token : token
+      const dialled: DialOutcome = !read.ok ? { kind: 'retry', message: read.message, wasUp: false } : await dialOnce({
         url,
         onInstance: (instance) => spread.reached(slot, url, instance),
-        token: options.token,
+        token: used,
         user: user!,
         agentId,
         slot,
@@ -158,17 +254,21 @@ export function createAgent(options: AgentOptions): Agent {
         target: target!,
         fingerprint: options.fingerprint,
         ca: options.ca,
+        proxyAgent: viaProxy,
         keepaliveInterval: options.keepaliveInterval ?? 60_000,
         log,
         signal: abort.signal,
+        drain: drain.signal,
         onLimits: (limits) => {
           if (limits.channelsPerConnection !== undefined) channelsPerConnection = limits.channelsPerConnection
+          if (mode === 'auto' && limits.maxConnections !== undefined) ceiling = limits.maxConnections
         },
         onUp: (fp) => {
           fingerprint = fp
           up.add(slot)
           attempt = 0
           log.info('agent_tunnel_up', { slot, fingerprint: fp })
+          watchExpiry(used)
           changed()
         },
         onServed: () => {
@@ -178,18 +278,32 @@ export function createAgent(options: AgentOptions): Agent {
         onChannel: (delta) => {
           mine.open += delta
           if (delta > 0) checkDemand()
+          // Stopping: the last request in flight has finished.
+          else if (settled && openChannels() === 0) abort.abort()
+          if (drain.signal.aborted) changed()
         },
       })
+      // With a token file, a refused token may be renewed: keep trying (and re-reading), as told.
+      const outcome: DialOutcome = dialled.kind === 'fatal' && dialled.tokenRejected === true && options.readToken !== undefined ? { kind: 'retry', message: dialled.message, wasUp: false } : dialled
       up.delete(slot)
       spread.ended(slot, url)
       channels.delete(slot)
       if (abort.signal.aborted) break
+      // Stopping: a connection that ended is not redialled; the last one to end finishes the stop.
+      if (drain.signal.aborted) {
+        if (settled && openChannels() === 0) abort.abort()
+        break
+      }
       if (outcome.kind === 'fatal') {
         fatal = outcome.message
         abort.abort()
         break
       }
-      if (outcome.kind === 'idle') {
+      // Auto: a slot opened for load that finds the user's limit taken (another agent of the user)
+      // rests like an idle one instead of retrying; slot 0 keeps trying, with growing pauses.
+      const restsAtLimit = mode === 'auto' && slot > 0 && outcome.kind === 'retry' && outcome.atLimit === true
+      if (restsAtLimit) lastError = outcome.message
+      if (outcome.kind === 'idle' || restsAtLimit) {
         // The gateway had more of our connections than the load needed: this one rests until the
         // others get busy, instead of coming straight back to be retired again (README).
         log.info('agent_slot_resting', { slot, reason: outcome.message })
@@ -202,7 +316,9 @@ export function createAgent(options: AgentOptions): Agent {
       }
       lastError = outcome.message
       if (outcome.wasUp) attempt = 0
-      const delay = backoffDelay(attempt++)
+      // Told when to come back (a 429 or 503's Retry-After): that, with a little jitter, not sooner.
+      const delay = outcome.kind === 'retry' && outcome.retryAfterMs !== undefined ? waitAsTold(outcome.retryAfterMs) : backoffDelay(attempt)
+      attempt++
       retryAt.set(slot, Date.now() + delay)
       log.info('agent_reconnecting', { slot, inMs: delay, reason: outcome.message })
       changed()
@@ -214,12 +330,35 @@ export function createAgent(options: AgentOptions): Agent {
     }
   }
 
-  Promise.all(Array.from({ length: wanted }, (_, i) => loop(i))).then(() =>
-    resolveDone(fatal === undefined ? { ok: true, message: 'stopped' } : { ok: false, message: fatal }),
-  )
+  const loops: Promise<void>[] = []
+  function startSlot(): void {
+    loops.push(loop(started++))
+  }
+  for (let i = 0; i < (mode === 'auto' ? 1 : mode); i++) startSlot()
+  // Slots started later push onto `loops`: wait until every one of them has ended.
+  const allEnded = async (): Promise<void> => {
+    for (let seen = 0; seen < loops.length; seen = loops.length) await Promise.all(loops.slice(seen))
+  }
+  void allEnded().then(() => {
+    if (stoppedAt !== undefined) stoppedAt = 'stopped'
+  }).then(() => resolveDone(fatal === undefined ? { ok: true, message: 'stopped' } : { ok: false, message: fatal }))
   return {
     done,
     status,
-    stop: () => abort.abort(),
+    stop: (graceMs = 0) => {
+      if (drain.signal.aborted || graceMs <= 0) return abort.abort()
+      stoppedAt = 'stopping'
+      drain.abort()
+      log.info('agent_stopping', { inFlight: openChannels(), graceMs })
+      changed()
+      const deadline = setTimeout(() => abort.abort(), graceMs)
+      // A request the gateway leased just before our cancel reached it still opens its channel a
+      // moment later: count what is open only once that moment has passed.
+      const settle = setTimeout(() => {
+        settled = true
+        if (openChannels() === 0) abort.abort()
+      }, Math.min(graceMs, STOP_SETTLE_MS))
+      abort.signal.addEventListener('abort', () => (clearTimeout(deadline), clearTimeout(settle)), { once: true })
+    },
   }
 }

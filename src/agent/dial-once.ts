@@ -1,11 +1,13 @@
+import type { Agent as HttpAgent } from 'node:http'
 import ssh2, { type ClientChannel } from 'ssh2'
 import WebSocket from 'ws'
 import type { Logger } from '../log/logger.ts'
-import { fingerprintOfBlob, IDLE_SURPLUS_REASON, MISSED_KEEPALIVES, peekRequestId, readAgentLimits, WS_CLOSE, type AgentLimits } from '../wire/index.ts'
+import { fingerprintOfBlob, IDLE_SURPLUS_REASON, USER_LIMIT_REASON, MISSED_KEEPALIVES, peekRequestId, readAgentLimits, WS_CLOSE, type AgentLimits } from '../wire/index.ts'
 import { SSH_ALGORITHMS } from '../transport/ssh-algorithms.ts'
 import { WsDuplex, wsClientFrames } from '../transport/ws-duplex.ts'
 import { dialTarget, type LocalTarget } from './local-target.ts'
 import { readRefusal } from './refused-upgrade.ts'
+import { retryAfterMs } from './retry-after.ts'
 import { splice } from './splice.ts'
 import { describeTlsFailure } from './tls-trust.ts'
 import { watchSilence, type SilenceWatchdog } from './silence-watchdog.ts'
@@ -32,9 +34,17 @@ export interface DialOptions {
   readonly fingerprint: string | undefined
   /** PEM certificates to trust for a wss gateway instead of the system's store (`--ca`). */
   readonly ca: string | undefined
+  /** Dials through an HTTP CONNECT proxy (proxy.ts), or directly when undefined. */
+  readonly proxyAgent?: HttpAgent | undefined
   readonly keepaliveInterval: number
   readonly log: Logger
   readonly signal: AbortSignal
+  /**
+   * Aborted when the agent begins to stop: cancel the forward (the gateway takes the connection
+   * out of its pool and routes no more requests here) and let the open channels finish; `signal`
+   * ends the connection afterwards.
+   */
+  readonly drain?: AbortSignal | undefined
   /** The tunnel is registered and serving. */
   onUp(fingerprint: string): void
   /** A request arrived for the local service (counted per HTTP turn on a channel). */
@@ -51,7 +61,18 @@ export interface DialOptions {
  * How one connection ended: `fatal` stops the agent (retrying cannot help), `retry` reconnects,
  * `idle` means the gateway retired it as idle surplus: redial only when load needs it.
  */
-export type DialOutcome = { kind: 'fatal'; message: string } | { kind: 'retry'; message: string; wasUp: boolean } | { kind: 'idle'; message: string }
+export type DialOutcome =
+  | { kind: 'fatal'; message: string; /** the gateway refused the token (401/403) */ tokenRejected?: boolean }
+  | {
+      kind: 'retry'
+      message: string
+      wasUp: boolean
+      /** Refused: the user's connection limit is taken. */
+      atLimit?: boolean
+      /** The gateway's Retry-After on a 429 or 503, ms: wait at least this long. */
+      retryAfterMs?: number
+    }
+  | { kind: 'idle'; message: string }
 
 function normaliseFingerprint(f: string): string {
   return f.startsWith('SHA256:') ? f : `SHA256:${f}`
@@ -87,6 +108,7 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       settled = true
       watchdog?.stop()
       o.signal.removeEventListener('abort', onAbort)
+      o.drain?.removeEventListener('abort', onDrain)
       ssh.end()
       duplex.destroy()
       resolve(outcome)
@@ -102,6 +124,7 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       perMessageDeflate: false,
       handshakeTimeout: 20_000,
       ...(o.ca === undefined ? {} : { ca: o.ca }),
+      ...(o.proxyAgent === undefined ? {} : { agent: o.proxyAgent }),
     })
     ws.binaryType = 'nodebuffer'
     ws.once('upgrade', (res) => {
@@ -109,19 +132,21 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       o.onInstance?.(typeof instance === 'string' && instance !== '' ? instance : undefined)
     })
     ws.on('upgrade', (res) => o.onLimits(readAgentLimits(res.headers)))
-    const duplex = new WsDuplex(wsClientFrames(ws))
+    // Frames of at most 64 KiB: on a slow uplink the gateway still gets whole messages often.
+    const duplex = new WsDuplex(wsClientFrames(ws), { maxFrameBytes: 64 * 1024 })
     // Listen before 'open': the gateway's SSH ident can arrive in the same tick.
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       watchdog?.alive()
       if (isBinary) duplex.receive(data)
     })
-    ws.on('unexpected-response', (_req, res) =>
+    ws.on('unexpected-response', (_req, res) => {
+      const told = res.statusCode === 429 || res.statusCode === 503 ? retryAfterMs(res.headers['retry-after'], Date.now()) : undefined
       readRefusal(res, ({ status, detail }) => {
         const why = detail === '' ? '' : `: ${detail}`
-        if (status === 401 || status === 403) finish({ kind: 'fatal', message: `the gateway rejected the token (${status})${why}` })
-        else finish({ kind: 'retry', message: `the gateway answered ${status}${why}`, wasUp: false })
-      }),
-    )
+        if (status === 401 || status === 403) finish({ kind: 'fatal', message: `the gateway rejected the token (${status})${why}`, tokenRejected: true })
+        else finish({ kind: 'retry', message: `the gateway answered ${status}${why}`, wasUp: false, ...(told === undefined ? {} : { retryAfterMs: told }) })
+      })
+    })
     ws.on('error', (err: Error) => {
       // An untrusted certificate stays untrusted: stop and say what to change, as for a host key.
       const tls = describeTlsFailure(err, o.url, o.ca !== undefined)
@@ -132,7 +157,8 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       duplex.remoteClosed()
       const why = reason.toString('utf8') || `WebSocket closed (${code})`
       if (code === WS_CLOSE.normal && why === IDLE_SURPLUS_REASON) return finish({ kind: 'idle', message: why })
-      finish({ kind: 'retry', message: code === WS_CLOSE.policy ? `refused by the gateway: ${why}` : why, wasUp: up })
+      if (code === WS_CLOSE.policy) return finish({ kind: 'retry', message: `refused by the gateway: ${why}`, wasUp: up, atLimit: why.startsWith(USER_LIMIT_REASON) })
+      finish({ kind: 'retry', message: why, wasUp: up })
     })
 
     const ssh = new ssh2.Client()
@@ -152,9 +178,13 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
         if (err) return
         up = true
         o.onUp(seenFingerprint)
+        // The agent began to stop while this forward was on its way: take it back at once.
+        if (o.drain?.aborted === true) onDrain()
       })
     })
     ssh.on('tcp connection', (_info, accept, reject) => {
+      // Stopping, a channel still comes for a request the gateway leased before our cancel reached
+      // it: serve it (the gateway routes nothing new here once it has the cancel).
       dialTarget(o.target).then(
         (socket) => {
           const channel: ClientChannel = accept()
@@ -202,7 +232,11 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
         algorithms: SSH_ALGORITHMS,
         readyTimeout: 20_000,
         keepaliveInterval: o.keepaliveInterval,
-        keepaliveCountMax: MISSED_KEEPALIVES,
+        // ssh2's client counts only replies to its own pings, and a ping waits behind everything
+        // this agent is sending: on a slow uplink a busy connection looked dead (issue 14). It
+        // still pings (the answers are bytes received); the silence watchdog, which counts any
+        // bytes from the gateway, window adjusts included, is what declares it dead.
+        keepaliveCountMax: Number.MAX_SAFE_INTEGER,
         hostVerifier: (key: Buffer) => {
           seenFingerprint = fingerprintOfBlob(key)
           if (o.fingerprint === undefined) return true
@@ -213,6 +247,10 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
       })
     })
 
+    const onDrain = () => {
+      if (up) ssh.unforwardIn('localhost', 80, (err) => err && o.log.debug('agent_unforward_failed', { message: err.message }))
+    }
+    o.drain?.addEventListener('abort', onDrain, { once: true })
     const onAbort = () => {
       ws.close(WS_CLOSE.normal, 'agent stopping')
       finish({ kind: 'retry', message: 'stopped', wasUp: up })

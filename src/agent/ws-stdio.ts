@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream'
 import WebSocket from 'ws'
+import { proxyAgent } from './proxy.ts'
 import { readRefusal } from './refused-upgrade.ts'
 import { describeTlsFailure } from './tls-trust.ts'
 
@@ -9,6 +10,8 @@ export interface WsStdioOptions {
   readonly token: string
   /** PEM certificates to trust for a wss gateway instead of the system's store (`--ca`). */
   readonly ca?: string | undefined
+  /** HTTP CONNECT proxy to dial through (`http://[user:pass@]host:port`; proxy.ts), or none. */
+  readonly proxy?: string | undefined
   /** Bytes to send (the SSH client's output: our stdin). */
   readonly input: Readable
   /** Bytes received (to the SSH client: our stdout). */
@@ -48,6 +51,7 @@ export function bridgeWsStdio(o: WsStdioOptions): Promise<WsStdioResult> {
       perMessageDeflate: false,
       handshakeTimeout: 20_000,
       ...(o.ca === undefined ? {} : { ca: o.ca }),
+      ...(o.proxy === undefined ? {} : { agent: proxyAgent(o.proxy) }),
     })
     ws.binaryType = 'nodebuffer'
     // Listen before 'open': the gateway's SSH ident can arrive in the same tick.

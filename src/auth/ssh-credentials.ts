@@ -9,7 +9,12 @@ import type { TokenVerifier } from './verifier.ts'
  * or `rejected`. Unknown user, unknown key, bad signature, bad token: all the same `rejected`,
  * so a client learns nothing about which users or keys exist.
  */
-export type CredentialVerdict = 'authenticated' | 'key-ok' | 'rejected'
+export type CredentialVerdict = 'authenticated' | 'key-ok' | 'rejected' | TokenAuthenticated
+
+/** Authenticated by a token as the password: the session ends when the token does (`exp`, seconds). */
+export interface TokenAuthenticated {
+  readonly exp: number
+}
 
 /** Checks OpenSSH users' credentials: an authorized public key, or a gateway token as the password. */
 export type SshCredentialCheck = (ctx: AuthContext) => Promise<CredentialVerdict>
@@ -40,7 +45,8 @@ export function sshCredentials(opts: SshCredentialOptions): SshCredentialCheck {
       // A gateway token as the password: the fallback for users without a key on file. Its
       // subject must be the SSH user name, exactly as a bearer token must own its tunnel.
       const verified = await opts.verify(ctx.password)
-      return verified.ok && verified.claims.user === ctx.username ? 'authenticated' : 'rejected'
+      if (!verified.ok || verified.claims.user !== ctx.username) return 'rejected'
+      return verified.claims.exp === undefined ? 'authenticated' : { exp: verified.claims.exp }
     }
     return 'rejected'
   }

@@ -2,6 +2,8 @@ import type { AgentStatus } from '../agent/agent.ts'
 
 /** The agent's state in a few words: `connected (2/2)`, `reconnecting in 3.2 s (…)`. */
 export function renderState(s: AgentStatus): string {
+  if (s.phase === 'stopped') return 'stopped'
+  if (s.phase === 'stopping') return `stopping (${s.inFlight ?? 0} in flight)`
   return s.connected === s.wanted
     ? `connected (${s.connected}/${s.wanted}${s.ceiling > s.wanted ? `, up to ${s.ceiling} when busy` : ''})`
     : s.retryInMs !== undefined
@@ -15,6 +17,7 @@ export function renderState(s: AgentStatus): string {
  * connection limit retries with growing pauses and must not print the same reason per attempt.
  */
 export function stateKey(s: AgentStatus): string {
+  if (s.phase !== undefined) return `${s.phase} ${s.inFlight ?? 0}`
   return `${s.connected}/${s.wanted}/${s.ceiling}${s.connected === s.wanted ? '' : ` ${s.lastError ?? ''}`}`
 }
 

@@ -36,6 +36,7 @@ import { internalUrl } from '../cluster/internal-url.ts'
 import { admitClustered } from './cluster-admission.ts'
 import { clusterNode, holdingsOf } from './cluster-wiring.ts'
 import { internalRoute } from './routes/internal.ts'
+import { dropIdleChannels } from './relay-http.ts'
 
 export interface GatewayShellOptions extends GatewayOptions {
   /** Structured logger (default: JSON lines on stderr at `logLevel`). */
@@ -154,14 +155,31 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
             registry.get(binding.connId)?.close(reason, WS_CLOSE.policy)
             return { ok: false, reason }
           }
-          if (cluster !== undefined) return admitClustered(svc, limits, binding.connId, client, spec)
+          const live = registry.get(binding.connId)
+          const first = live?.client === undefined
+          if (cluster !== undefined) {
+            return admitClustered(svc, limits, binding.connId, client, spec).then((verdict) => {
+              // Its attempt was legitimate: give the address its token back (rate-limits.ts).
+              if (verdict.ok && first) svc.limits.agentAdmitted(live?.remoteAddress)
+              return verdict
+            })
+          }
           const r = registry.register(binding.connId, client, spec)
-          if (r.ok) return { ok: true, port: spec.bindPort === 0 ? 80 : spec.bindPort }
+          if (r.ok) {
+            // Its attempt was legitimate: give the address its token back (rate-limits.ts).
+            if (first) svc.limits.agentAdmitted(live?.remoteAddress)
+            return { ok: true, port: spec.bindPort === 0 ? 80 : spec.bindPort }
+          }
           const notice = refusalNotice(r.refusal)
           registry.get(binding.connId)?.close(notice.reason, notice.code)
           return { ok: false, reason: notice.reason }
         },
-        onCancelForward: () => {},
+        onCancelForward: (binding, spec) => {
+          // Out of the pool; its idle kept-alive channels go too, so a stopping agent, which waits
+          // for its open channels to end, is not held by channels nobody will use.
+          const conn = registry.get(binding.connId)
+          if (registry.cancel(binding.connId, spec) && conn !== undefined) dropIdleChannels(conn)
+        },
         statusText: (binding) => statusText(svc, binding.user),
         onKeepaliveTimeout: () => svc.counters.keepaliveTimeouts++,
         onClose: (binding) => {

@@ -12,6 +12,8 @@ export interface LiveConnInit {
   /** Which of its connections the agent instance meant this to be (`Burrow-Agent-Slot`), if it said. */
   readonly slot?: number | undefined
   readonly isPublic: boolean
+  /** When the token that authenticated it stops being valid (ms), if one did and it expires. */
+  readonly expiresAt?: number | undefined
   readonly transport: TransportKind
   readonly remoteAddress: string | undefined
   /**

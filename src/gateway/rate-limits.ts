@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache'
 import type { Config } from '../config/index.ts'
 import type { Logger } from '../log/logger.ts'
 import { clientKey } from '../rate-limit/client-key.ts'
-import { isFull, take, type Bucket, type BucketLimit } from '../rate-limit/token-bucket.ts'
+import { isFull, refund, take, type Bucket, type BucketLimit } from '../rate-limit/token-bucket.ts'
 
 /** Which limit refused an attempt. */
 export type RateScope = 'consumer_ip' | 'consumer_user' | 'agent_ip'
@@ -17,6 +17,12 @@ export interface RateLimits {
   consumerUser(user: string): RateVerdict
   /** An agent connection attempt from `address` (/tunnel upgrade or SSH_PORT accept). */
   agentIp(address: string | undefined): RateVerdict
+  /**
+   * An attempt from `address` became a tunnel in the pool: its token goes back. The limit is there
+   * for floods, guessing and reconnect loops, which never get that far; agents behind one address
+   * (a NAT, an office) coming back after a restart then only queue behind the burst for a moment.
+   */
+  agentAdmitted(address: string | undefined): void
 }
 
 // Buckets are per key (IP, /64 or user). An attacker with many addresses must not grow this map
@@ -53,6 +59,14 @@ class KeyedBuckets {
     this.#entries.set(key, { bucket: result.bucket, refusing: true })
     return { ok: false, scope: this.scope, retryAfterMs: result.retryAfterMs }
   }
+
+  refund(key: string, now: number): void {
+    const entry = this.#entries.get(key)
+    if (entry === undefined) return
+    const bucket = refund(entry.bucket, now, this.limit)
+    if (isFull(bucket, now, this.limit)) this.#entries.delete(key)
+    else this.#entries.set(key, { bucket, refusing: entry.refusing })
+  }
 }
 
 type LimitConfig = Pick<
@@ -78,6 +92,9 @@ export function createRateLimits(config: LimitConfig, log: Logger, now: () => nu
     consumerIp: (address) => byAddress(ip, address),
     consumerUser: (name) => (user === undefined ? OK : user.take(name, now())),
     agentIp: (address) => byAddress(agent, address),
+    agentAdmitted: (address) => {
+      if (agent !== undefined && address !== undefined) agent.refund(clientKey(address), now())
+    },
   }
 }
 

@@ -17,6 +17,17 @@ function channelPoolOf(conn: object): ChannelPool {
 }
 
 /**
+ * Close `conn`'s idle kept-alive channels now: its agent cancelled its forward (it is stopping),
+ * and waits for its open channels to end; an idle one would hold it for IDLE_MS for nothing.
+ */
+export function dropIdleChannels(conn: object): void {
+  // Exchanges still running keep the old pool and close their channel when done; a new forward
+  // on the same connection starts a fresh one.
+  channelPools.get(conn)?.clear()
+  channelPools.delete(conn)
+}
+
+/**
  * An HTTP request to the local service and its response back (proxy/exchange.ts does the
  * HTTP/1.1). The consumer leaving, or the agent connection dying, ends the exchange at once: the
  * service sees its connection close (an LLM stops generating for nobody). Bytes are counted as

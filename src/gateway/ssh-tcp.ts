@@ -1,6 +1,7 @@
 import { listenSshTcp, type SshTcpListener } from '../transport/ssh-tcp-listener.ts'
 import type { GatewayServices } from './services.ts'
 import { agentConnection, CLOSE_FLUSH_MS } from './agent-connection.ts'
+import { connectionEndsAt } from './token-expiry.ts'
 
 /**
  * `SSH_PORT`: stock OpenSSH (`ssh -N -R 80:localhost:3000 -p 2222 alice@gw`) straight to the
@@ -27,11 +28,11 @@ export async function listenSshPort(svc: GatewayServices, port: number): Promise
       socket.on('close', () => agent?.closed())
       ssh.inject(socket, {
         connId: id,
-        onAuthenticated({ user }, method) {
+        onAuthenticated({ user }, method, exp) {
           authenticated()
           agent = agentConnection(
             svc,
-            { id, user, agentId: undefined, isPublic: false, transport: 'tcp', remoteAddress: remote },
+            { id, user, agentId: undefined, isPublic: false, expiresAt: connectionEndsAt(exp), transport: 'tcp', remoteAddress: remote },
             (reason, _wsCode, options = {}) => {
               // The reason travels in the SSH DISCONNECT: that is the only text OpenSSH shows.
               if (!ssh.disconnect(id, reason)) socket.end()

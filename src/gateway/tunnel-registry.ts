@@ -23,6 +23,9 @@ import type { LiveConn } from './live-conn.ts'
 import { Traffic } from './traffic.ts'
 import { WaitQueue } from './wait-queue.ts'
 
+/** One forward as `addr:port`: `localhost:80`. */
+const forwardKey = (spec: ForwardSpec): string => `${spec.bindAddr}:${spec.bindPort}`
+
 /** A request's hold on one channel slot of a connection; `release()` exactly once. */
 export interface Lease {
   readonly conn: LiveConn
@@ -59,6 +62,8 @@ export interface RegistryOptions {
  * connections, reads the clock once per operation, and carries out what the pool decides.
  */
 export class TunnelRegistry {
+  // Per connection, the forwards it holds (`addr:port`): it serves until the last is cancelled.
+  readonly #forwards = new Map<string, Set<string>>()
   #state: PoolState = emptyPool()
   readonly #live = new Map<string, LiveConn>()
   readonly #queue: WaitQueue<Lease>
@@ -96,8 +101,11 @@ export class TunnelRegistry {
   register(id: string, client: Connection, spec: ForwardSpec): { ok: true } | { ok: false; refusal: PoolError | { code: 'unknown_connection' } } {
     const conn = this.#live.get(id)
     if (conn === undefined) return { ok: false, refusal: { code: 'unknown_connection' } }
+    const forwards = this.#forwards.get(id) ?? new Set<string>()
     if (conn.forward !== undefined) {
       // A second forward on the same connection maps to the same tunnel (see README).
+      forwards.add(forwardKey(spec))
+      this.#forwards.set(id, forwards)
       return { ok: true }
     }
     const now = this.#now()
@@ -114,6 +122,7 @@ export class TunnelRegistry {
     this.#state = result.state
     conn.client = client
     conn.forward = spec
+    this.#forwards.set(id, forwards.add(forwardKey(spec)))
     this.#opts.log.info('tunnel_registered', { conn: id, user: conn.user, public: conn.isPublic, transport: conn.transport })
     for (const r of result.retired) this.#closeRetired(r)
     // Requests may be waiting for this user's capacity: a new connection brings some.
@@ -121,11 +130,32 @@ export class TunnelRegistry {
     return { ok: true }
   }
 
+  /**
+   * `cancel-tcpip-forward` (OpenSSH `ssh -O cancel -R …`): once the connection has no forward left,
+   * it leaves the pool at once, so no new request is routed to it (its peer would refuse the
+   * channel: a 502). Its SSH session and the requests in flight go on; a new `tcpip-forward`
+   * registers it again. Cancelling a forward it never asked for changes nothing. True when the
+   * connection left the pool.
+   */
+  cancel(id: string, spec: ForwardSpec): boolean {
+    const conn = this.#live.get(id)
+    const forwards = this.#forwards.get(id)
+    if (conn === undefined || forwards === undefined || !forwards.delete(forwardKey(spec)) || forwards.size > 0) return false
+    this.#forwards.delete(id)
+    this.#state = remove(this.#state, id)
+    conn.forward = undefined
+    conn.client = undefined
+    this.#opts.log.info('tunnel_cancelled', { conn: id, user: conn.user })
+    if (connectionsOf(this.#state, conn.user).length === 0) this.#queue.flush(conn.user)
+    return true
+  }
+
   /** The connection's transport closed: it leaves the pool at once, not at the next sweep. */
   closed(id: string): void {
     const conn = this.#live.get(id)
     if (conn === undefined) return
     this.#live.delete(id)
+    this.#forwards.delete(id)
     this.#state = remove(this.#state, id)
     conn.gone('the agent disconnected')
     if (conn.forward !== undefined) this.#opts.log.info('tunnel_closed', { conn: id, user: conn.user })

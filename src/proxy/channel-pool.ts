@@ -22,6 +22,7 @@ interface IdleEntry {
 export class ChannelPool {
   readonly #idle: IdleEntry[] = []
   readonly #idleMs: number
+  #closed = false
 
   constructor(options: { idleMs?: number } = {}) {
     this.#idleMs = options.idleMs ?? IDLE_MS
@@ -56,7 +57,7 @@ export class ChannelPool {
    */
   recycle(channel: Duplex, serviceKeepsMs?: number): void {
     const keepMs = serviceKeepsMs === undefined ? this.#idleMs : Math.min(this.#idleMs, serviceKeepsMs - SERVICE_MARGIN_MS)
-    if (!usable(channel) || keepMs <= 0) return void channel.destroy()
+    if (this.#closed || !usable(channel) || keepMs <= 0) return void channel.destroy()
     const onGone = () => {
       const at = this.#idle.indexOf(entry)
       if (at >= 0) {
@@ -74,8 +75,9 @@ export class ChannelPool {
     this.#idle.push(entry)
   }
 
-  /** Close every idle channel (the connection is going away). */
+  /** Close every idle channel (the connection is going away); channels offered later are closed too. */
   clear(): void {
+    this.#closed = true
     for (const entry of this.#idle.splice(0)) {
       this.#forget(entry)
       entry.channel.destroy()

@@ -50,3 +50,13 @@ export function take(bucket: Bucket | undefined, now: number, limit: BucketLimit
 export function isFull(bucket: Bucket, now: number, limit: BucketLimit): boolean {
   return level(bucket, now, limit) >= limit.burst
 }
+
+/**
+ * Give one token back at `now` (never past `burst`): an attempt that turned out legitimate (an
+ * agent admitted to the pool) should not have spent the budget meant for floods and guessing.
+ * `refund({ tokens: 0, at: 0 }, 0, { perSecond: 1, burst: 2 })` → `{ tokens: 1, at: 0 }`.
+ */
+export function refund(bucket: Bucket | undefined, now: number, limit: BucketLimit): Bucket {
+  const at = bucket === undefined ? now : Math.max(now, bucket.at)
+  return { tokens: Math.min(limit.burst, level(bucket, now, limit) + 1), at }
+}

@@ -1,5 +1,5 @@
 import type { CloseReason, PoolError } from '../pool/index.ts'
-import { IDLE_SURPLUS_REASON, WS_CLOSE, type CloseNotice } from '../wire/close-codes.ts'
+import { IDLE_SURPLUS_REASON, USER_LIMIT_REASON, WS_CLOSE, type CloseNotice } from '../wire/close-codes.ts'
 
 export { WS_CLOSE, type CloseNotice } from '../wire/close-codes.ts'
 
@@ -7,7 +7,7 @@ export { WS_CLOSE, type CloseNotice } from '../wire/close-codes.ts'
 export function refusalNotice(error: PoolError | { readonly code: 'unknown_connection' }): CloseNotice {
   switch (error.code) {
     case 'user_connection_limit':
-      return { code: WS_CLOSE.policy, reason: `user connection limit (${error.max})` }
+      return { code: WS_CLOSE.policy, reason: `${USER_LIMIT_REASON} (${error.max})` }
     case 'draining':
       return { code: WS_CLOSE.goingAway, reason: 'server shutting down' }
     case 'duplicate_connection':

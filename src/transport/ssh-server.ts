@@ -8,9 +8,11 @@ import { DISCONNECT, disconnectWithReason } from './ssh-disconnect.ts'
 /**
  * How the server checks an OpenSSH user's credentials (an authorized key, or a token as the
  * password): `authenticated` lets the user in, `key-ok` answers a publickey query without
- * signature (the client may now sign), `rejected` refuses. The gateway passes auth's check.
+ * signature (the client may now sign), `rejected` refuses; `{ exp }` lets the user in on a token
+ * that expires at `exp` (seconds). The gateway passes auth's check.
  */
-export type SshCredentialCheck = (ctx: AuthContext) => Promise<'authenticated' | 'key-ok' | 'rejected'>
+export type SshCredentialCheck = (ctx: AuthContext) => Promise<CredentialOutcome>
+type CredentialOutcome = 'authenticated' | 'key-ok' | 'rejected' | { readonly exp: number }
 
 /** Who a transport already authenticated (the WebSocket route checked the bearer token). */
 export interface SessionBinding {
@@ -25,7 +27,8 @@ export interface SessionBinding {
  */
 export interface PendingSession {
   readonly connId: string
-  onAuthenticated(binding: SessionBinding, method: string): void
+  /** `exp`: the token's expiry (seconds) when a token was the password. */
+  onAuthenticated(binding: SessionBinding, method: string, exp?: number): void
 }
 
 /**
@@ -170,10 +173,10 @@ export class SshGatewayServer {
       client.on('authentication', (ctx: AuthContext) => {
         this.#authenticate(ctx).then(
           (verdict) => {
-            if (verdict === 'authenticated') {
+            if (verdict === 'authenticated' || typeof verdict === 'object') {
               binding = { connId, user: ctx.username }
               this.#serve(client, binding)
-              pending.onAuthenticated(binding, ctx.method)
+              pending.onAuthenticated(binding, ctx.method, typeof verdict === 'object' ? verdict.exp : undefined)
               ctx.accept()
             } else if (verdict === 'key-ok') {
               ctx.accept()
@@ -198,12 +201,19 @@ export class SshGatewayServer {
     client.on('ready', () => {
       log.debug('ssh_ready', { conn: connId, user: binding?.user })
       observer?.onReady?.()
+      speakEvery(client, this.#opts.keepaliveInterval)
     })
   }
 
-  async #authenticate(ctx: AuthContext): Promise<'authenticated' | 'key-ok' | 'rejected'> {
+  async #authenticate(ctx: AuthContext): Promise<CredentialOutcome> {
     const check = this.#opts.credentials
     if (check === undefined || ctx.method === 'none') return 'rejected'
+    // No SHA-1 (README): an RSA key signing with plain `ssh-rsa` (SHA-1) and DSA keys are refused;
+    // RSA keys with rsa-sha2-256/512 are fine. ssh2 reports a SHA-2 RSA signature as hashAlgo.
+    if (ctx.method === 'publickey' && (ctx.key.algo === 'ssh-dss' || (ctx.key.algo === 'ssh-rsa' && ctx.hashAlgo === undefined))) {
+      this.#opts.log.info('ssh_sha1_refused', { user: ctx.username, algo: ctx.key.algo })
+      return 'rejected'
+    }
     return check(ctx)
   }
 
@@ -262,4 +272,26 @@ export class SshGatewayServer {
       })
     })
   }
+}
+
+/**
+ * Send a keep-alive ping every `intervalMs`, whatever arrives. ssh2's server pings only after an
+ * interval with no packet from the peer; a peer busy uploading to us (an agent streaming a
+ * download on a slow uplink) then hears nothing from the gateway, and the agent, which counts
+ * bytes received as life, would take the gateway for dead (issue 14). Through ssh2's own packet
+ * writer, as its keep-alive does (`ping()`: keepalive@openssh.com, want-reply).
+ */
+function speakEvery(client: Connection, intervalMs: number): void {
+  if (!(intervalMs > 0)) return
+  const protocol = (client as unknown as { _protocol?: { ping?: () => void } })._protocol
+  if (typeof protocol?.ping !== 'function') return
+  const timer = setInterval(() => {
+    try {
+      protocol.ping!()
+    } catch {
+      clearInterval(timer)
+    }
+  }, intervalMs)
+  client.once('close', () => clearInterval(timer))
+  client.once('end', () => clearInterval(timer))
 }

@@ -35,6 +35,13 @@ export interface WsDuplexOptions {
   /** Hold further writes while the socket has more than this many bytes queued (default 24 MiB). */
   readonly highWaterMark?: number
   /**
+   * Writes gathered in one turn go out in frames of at most this many bytes (an SSH packet, ~32
+   * KiB, is never split); default: one frame per turn. The agent sets 64 KiB: the gateway sees a
+   * sign of life per complete message, and one gathered frame of a megabyte takes ten seconds on a
+   * 100 KB/s uplink, longer than three keep-alive intervals (issue 14).
+   */
+  readonly maxFrameBytes?: number
+  /**
    * Give up on a peer that leaves more than this many bytes unread, held and queued together
    * (default 64 MiB): close with 1008 instead of buffering without bound.
    */
@@ -70,6 +77,7 @@ export class WsDuplex extends Duplex {
   readonly remoteFamily: string | undefined
   #socket: FrameSocket
   #highWater: number
+  readonly #maxFrame: number
   #maxQueued: number
   #onPeerNotReading: ((unreadBytes: number) => void) | undefined
   #pendingWrite: (() => void) | undefined
@@ -88,6 +96,7 @@ export class WsDuplex extends Duplex {
     super({ allowHalfOpen: false, readableHighWaterMark: 256 * 1024, writableHighWaterMark: 256 * 1024 })
     this.#socket = socket
     this.#highWater = options.highWaterMark ?? DEFAULT_HIGH_WATER
+    this.#maxFrame = options.maxFrameBytes ?? Infinity
     this.#maxQueued = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED
     this.#onPeerNotReading = options.onPeerNotReading
     this.#closeHandshakeMs = options.closeHandshakeMs ?? DEFAULT_CLOSE_HANDSHAKE_MS
@@ -167,7 +176,19 @@ export class WsDuplex extends Duplex {
     this.#out = []
     this.#outBytes = 0
     try {
-      this.#socket.send(out.length === 1 ? out[0]! : Buffer.concat(out))
+      // At most maxFrameBytes per frame (options).
+      let start = 0
+      let bytes = 0
+      for (let i = 0; i < out.length; i++) {
+        const size = out[i]!.byteLength
+        if (i > start && bytes + size > this.#maxFrame) {
+          this.#socket.send(i - start === 1 ? out[start]! : Buffer.concat(out.slice(start, i)))
+          start = i
+          bytes = 0
+        }
+        bytes += size
+      }
+      this.#socket.send(out.length - start === 1 ? out[start]! : Buffer.concat(out.slice(start)))
     } catch (err) {
       this.destroy(err as Error)
     }

@@ -28,3 +28,6 @@ export interface CloseNotice {
  * redial this one until load needs it" (README: idle connections), so the two never churn.
  */
 export const IDLE_SURPLUS_REASON = 'idle surplus connection'
+
+/** How a refusal at the user's connection limit begins: `user connection limit (3)`. */
+export const USER_LIMIT_REASON = 'user connection limit'

@@ -43,8 +43,10 @@ describe('sshCredentials', () => {
   })
 
   test('a token is a password for its own user only', async () => {
-    const token = await signToken(TEST_SECRET, 'alice', 60)
-    expect(await check(password('alice', token))).toBe('authenticated')
+    const now = Date.now()
+    const token = await signToken(TEST_SECRET, 'alice', 60, now)
+    // Authenticated until the token's exp (seconds): the gateway ends the session then.
+    expect(await check(password('alice', token))).toEqual({ exp: Math.floor(now / 1000) + 60 })
     expect(await check(password('bob', token))).toBe('rejected')
     expect(await check(password('alice', 'hunter2'))).toBe('rejected')
     expect(await check(password('alice', await signToken('another-secret-0123456789-abcdefghijkl', 'alice', 60)))).toBe('rejected')

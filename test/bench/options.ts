@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util'
 import type { RuntimeName } from '../support/processes.ts'
 
-export const WORKLOADS = ['small1', 'small64', 'cpu', 'download', 'upload', 'sse', 'startup', 'idle', 'users', 'cluster'] as const
+export const WORKLOADS = ['small1', 'small64', 'cpu', 'download', 'upload', 'sse', 'startup', 'idle', 'users', 'burst', 'cluster'] as const
 export type Workload = (typeof WORKLOADS)[number]
 
 export const BASELINES = ['direct', 'ssh-n', 'ssh-nodelay'] as const
@@ -30,6 +30,10 @@ export interface BenchOptions {
   readonly users: number
   /** ms to let the gateway's heap settle before each idle-RSS reading. */
   readonly idleSettleMs: number
+  /** The `burst` workload: concurrent slow requests against an auto agent that starts with 1 connection. */
+  readonly burstRequests: number
+  /** How long the origin takes to answer each burst request, ms. */
+  readonly burstSlowMs: number
   /** Connections of the bench's Burrow agent (`--connections`). */
   readonly agentConnections: number
   /** Keep the temp dir (logs of every process) instead of deleting it. */
@@ -120,6 +124,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     idleConnections: Math.round(positiveNumber(values.idle, '--idle', quick ? 100 : 1000)),
     users: Math.round(positiveNumber(values.users, '--users', quick ? 20 : 100)),
     idleSettleMs: quick ? 500 : 3000,
+    burstRequests: 30,
+    burstSlowMs: quick ? 1000 : 3000,
     agentConnections,
     keep: values.keep === true,
     report: values.report,

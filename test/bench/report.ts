@@ -25,6 +25,8 @@ export const METRICS = [
   { key: 'rss.start', label: 'tunnel RSS after start: MiB', better: 'lower', digits: 1 },
   { key: 'rss.end', label: 'tunnel RSS after workloads: MiB', better: 'lower', digits: 1 },
   { key: 'idle.kibPerConn', label: 'gateway RSS per idle agent conn: KiB', better: 'lower', digits: 1 },
+  { key: 'burst.503', label: 'burst of 30 slow requests, auto agent: 503s', better: 'lower', digits: 0 },
+  { key: 'burst.conns', label: 'burst of 30 slow requests: connections grown to (from 1)', better: 'higher', digits: 0 },
   { key: 'cluster.same.rps', label: 'cluster: GET via holder A, 64 conns: req/s', better: 'higher', digits: 0 },
   { key: 'cluster.same.p99', label: 'cluster: GET via holder A, 64 conns: p99 ms', better: 'lower', digits: 2 },
   { key: 'cluster.hop.rps', label: 'cluster: GET via B → A, 64 conns: req/s', better: 'higher', digits: 0 },

@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runtimeCommand, stopAll } from '../support/processes.ts'
+import { measureBurst } from './burst.ts'
 import { measureIdleRss } from './idle-rss.ts'
 import { measureCluster } from './cluster-hop.ts'
 import { measureManyUsers } from './many-users.ts'
@@ -247,6 +248,23 @@ async function main(): Promise<void> {
           'cluster.two.rps': r.two[0].rps + r.two[1].rps,
         })
         progress(`${label}: via A ${r.same.rps.toFixed(0)} req/s p99 ${r.same.p99Ms.toFixed(2)} ms; via B → A ${r.hop.rps.toFixed(0)} req/s p99 ${r.hop.p99Ms.toFixed(2)} ms; A+B holders ${(r.two[0].rps + r.two[1].rps).toFixed(0)} req/s`)
+      }
+    }
+  }
+
+  if (has('burst')) {
+    for (const runtime of opts.runtimes) {
+      for (let pass = 1; pass <= opts.passes; pass++) {
+        const label = `pass ${pass}/${opts.passes} Burrow ${runtime}`
+        progress(`${label}: burst of ${opts.burstRequests} × ${opts.burstSlowMs} ms requests, agent --connections auto`)
+        const r = await step(`${label} burst`, () => measureBurst(runtime, opts.burstRequests, opts.burstSlowMs, workDir, `p${pass}`))
+        if (r === undefined) continue
+        detail[`burst-burrow-${runtime}-p${pass}`] = r
+        progress(`${label}: ${JSON.stringify(r.statuses)} in ${r.ms} ms, connections ${r.startedWith} → ${r.grewTo}`)
+        if (r.status503 > 0 || (r.statuses['200'] ?? 0) !== r.requests) problems.push(`${label} burst: answers ${JSON.stringify(r.statuses)}, expected ${r.requests} × 200`)
+        const list = (passes[`burrow-${runtime}` as TargetId] ??= [])
+        const slot = list[pass - 1] ?? (list[pass - 1] = {})
+        Object.assign(slot, { 'burst.503': r.status503, 'burst.conns': r.grewTo })
       }
     }
   }

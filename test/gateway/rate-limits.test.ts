@@ -34,6 +34,21 @@ describe('createRateLimits()', () => {
     expect(limits.consumerUser('alice').ok).toBe(true)
   })
 
+  test('an agent attempt admitted to the pool gives its token back; one that was not keeps it spent', () => {
+    const { limits } = setup({ rateLimitAgentBurst: 2 })
+    // Two agents behind one address, both admitted: their tokens come back, a third gets in at once.
+    expect([limits.agentIp('10.0.0.1').ok, limits.agentIp('10.0.0.1').ok]).toEqual([true, true])
+    limits.agentAdmitted('10.0.0.1')
+    limits.agentAdmitted('10.0.0.1')
+    expect(limits.agentIp('10.0.0.1').ok).toBe(true)
+    expect(limits.agentIp('10.0.0.1').ok).toBe(true)
+    // Those two never made it into the pool (a bad token, a loop): the address is now limited.
+    expect(limits.agentIp('10.0.0.1').ok).toBe(false)
+    // A refund never lifts a bucket past its burst, and another address is untouched.
+    limits.agentAdmitted('10.0.0.2')
+    expect([limits.agentIp('10.0.0.2').ok, limits.agentIp('10.0.0.2').ok, limits.agentIp('10.0.0.2').ok]).toEqual([true, true, false])
+  })
+
   test('the agent limit is per minute: 6/min is one attempt every 10 s', () => {
     const { limits, advance } = setup()
     expect(limits.agentIp('10.0.0.1').ok).toBe(true)

@@ -126,6 +126,23 @@ describe('TunnelRegistry (the shell around the pool)', () => {
     expect(connect('n2', 'alice', 'after', 1).register()).toEqual({ ok: false, refusal: { code: 'user_connection_limit', max: 3 } })
   })
 
+  test('cancel-tcpip-forward takes the connection out of the pool once its last forward is cancelled', () => {
+    const { registry, connect } = setup()
+    const a = connect('c1')
+    expect(a.register()).toEqual({ ok: true })
+    expect(registry.register('c1', fakeClient, { bindAddr: 'localhost', bindPort: 8080 })).toEqual({ ok: true })
+    registry.cancel('c1', { bindAddr: 'localhost', bindPort: 9999 })
+    expect(registry.tunnelOf('alice').exists).toBe(true)
+    registry.cancel('c1', { bindAddr: 'localhost', bindPort: 80 })
+    expect(registry.tunnelOf('alice').exists).toBe(true)
+    registry.cancel('c1', { bindAddr: 'localhost', bindPort: 8080 })
+    expect(registry.tunnelOf('alice').exists).toBe(false)
+    // The session stays tracked, and a new forward registers it again.
+    expect(registry.list().map((c) => c.id)).toEqual(['c1'])
+    expect(a.register()).toEqual({ ok: true })
+    expect(registry.tunnelOf('alice').exists).toBe(true)
+  })
+
   test('a closed socket leaves the pool at once (no sweep needed)', () => {
     const { registry, connect } = setup()
     connect('c1').register()

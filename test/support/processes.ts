@@ -175,7 +175,7 @@ export async function startAgent(
   gatewayUrl: string,
   token: string,
   to: string,
-  opts: { connections?: number; extra?: string[]; env?: Record<string, string>; wait?: boolean; runtime?: RuntimeName } = {},
+  opts: { connections?: number | 'auto'; extra?: string[]; env?: Record<string, string>; wait?: boolean; runtime?: RuntimeName } = {},
 ): Promise<AgentProc> {
   const n = opts.connections ?? 1
   const [cmd, args] = runtimeCommand(opts.runtime ?? 'bun', 'src/cli.ts', [
@@ -191,6 +191,8 @@ export async function startAgent(
     ...(opts.extra ?? []),
   ])
   const proc = startProcess(cmd, args, opts.env ?? {})
-  if (opts.wait !== false) await proc.waitFor(new RegExp(`connected \\(${n}/${n}\\)`), 30_000)
+  // An auto agent starts with one connection: `connected (1/1, up to 3 when busy)`.
+  const up = n === 'auto' ? /connected \(1\/1[,)]/ : new RegExp(`connected \\(${n}/${n}\\)`)
+  if (opts.wait !== false) await proc.waitFor(up, 30_000)
   return { proc }
 }

@@ -32,8 +32,18 @@ export interface Relay {
   close(): Promise<void>
 }
 
+/** How the relay shapes traffic: `agentUplinkBytesPerSecond` throttles agent → gateway (a slow uplink). */
+export interface RelayOptions {
+  readonly agentUplinkBytesPerSecond?: number
+}
+
+// A throttled direction sends in ticks of this many ms, and stops reading the agent while more than
+// this many bytes wait: its TCP send buffer then fills, as behind a real slow uplink.
+const TICK_MS = 20
+const QUEUE_HIGH = 32 * 1024
+
 /** Relay 127.0.0.1:<ephemeral> to 127.0.0.1:`targetPort`. */
-export async function startRelay(targetPort: number): Promise<Relay> {
+export async function startRelay(targetPort: number, options: RelayOptions = {}): Promise<Relay> {
   const pairs: RelayPair[] = []
   const live = new Map<RelayPair, { agent: Socket; gateway: Socket; forwarding: boolean }>()
   const server: Server = createServer((agent) => {
@@ -54,7 +64,32 @@ export async function startRelay(targetPort: number): Promise<Relay> {
     live.set(pair, state)
     // Forward by hand (not pipe) so that black-holing is just a flag: bytes are read and dropped,
     // the kernel keeps ACKing, and neither peer sees an error or an end.
-    agent.on('data', (d) => state.forwarding && gateway.write(d))
+    const rate = options.agentUplinkBytesPerSecond
+    if (rate === undefined) agent.on('data', (d) => state.forwarding && gateway.write(d))
+    else {
+      let queue: Buffer[] = []
+      let queued = 0
+      const tick = setInterval(() => {
+        let budget = Math.ceil((rate * TICK_MS) / 1000)
+        while (budget > 0 && queue.length > 0) {
+          const head = queue[0]!
+          const part = head.subarray(0, budget)
+          if (state.forwarding && !gateway.destroyed) gateway.write(part)
+          budget -= part.length
+          queued -= part.length
+          if (part.length === head.length) queue.shift()
+          else queue[0] = head.subarray(part.length)
+        }
+        if (queued < QUEUE_HIGH && agent.isPaused()) agent.resume()
+      }, TICK_MS)
+      agent.on('data', (d) => {
+        queue.push(d)
+        queued += d.length
+        if (queued >= QUEUE_HIGH) agent.pause()
+      })
+      agent.on('close', () => clearInterval(tick))
+      gateway.on('close', () => (clearInterval(tick), (queue = [])))
+    }
     gateway.on('data', (d) => state.forwarding && agent.write(d))
     // A black-holed pair passes nothing on, not even an end: the other side must find out itself.
     agent.on('end', () => state.forwarding && gateway.end())

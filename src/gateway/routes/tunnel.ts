@@ -10,6 +10,7 @@ import { agentConnection, CLOSE_FLUSH_MS } from '../agent-connection.ts'
 import type { LiveConn } from '../live-conn.ts'
 import { retryAfterSeconds } from '../rate-limits.ts'
 import { checkWebSocketUpgrade } from '../websocket-handshake.ts'
+import { connectionEndsAt } from '../token-expiry.ts'
 import { AGENT_LIMIT_HEADERS, HOST_VALUE, TUNNEL_NAME } from '../../wire/index.ts'
 import { INSTANCE_FIELD } from '../../cluster/internal-fields.ts'
 
@@ -88,7 +89,7 @@ export function tunnelRoute(svc: GatewayServices): Hono {
         const d = duplex
         agent = agentConnection(
           svc,
-          { id, user, agentId, slot, isPublic, transport: 'websocket', remoteAddress: remote.address, hostHeader },
+          { id, user, agentId, slot, isPublic, expiresAt: connectionEndsAt(authn.exp), transport: 'websocket', remoteAddress: remote.address, hostHeader },
           (reason, wsCode = WS_CLOSE.normal, options = {}) => {
             d.setCloseReason(wsCode, reason)
             // SSH DISCONNECT carrying `reason` first (ssh2 ends the socket after it, and the duplex
