@@ -228,7 +228,7 @@ export function createAgent(options: AgentOptions): Agent {
       expiresAt === undefined
         ? undefined
         : warnBeforeExpiry(expiresAt, (text) => {
-            log.warn('agent_token_expiring', { expiresAt: new Date(expiresAt).toISOString() })
+            log.warn('agent_token_expiring', { expiresAt: new Date(expiresAt).toISOString(), message: text })
             options.onNotice?.(text)
           })
   }

@@ -109,7 +109,11 @@ export async function connectCommand(argv: string[], io: CliIo): Promise<number>
       server: f.server,
       token,
       readToken,
-      onNotice: (text) => io.err(`burrow agent: ${text}`),
+      // Off a terminal with JSON logs, the agent_token_expiring event (with this text) says it: stderr
+      // stays one JSON object per line.
+      onNotice: (text) => {
+        if (io.stderrIsTTY || settings.config.logFormat !== 'json') io.err(`burrow agent: ${text}`)
+      },
       to: f.to,
       connections,
       isPublic: f.public ?? false,

@@ -26,7 +26,8 @@ describe('token expiry (gateway on Bun)', () => {
     const [origin, gw] = await Promise.all([startOrigin(), startGateway('bun', { LOG_LEVEL: 'info' })])
     const token = await tokenFor('tess', SHORT_TTL_S)
     const agent = await startAgent(gw.url, token, origin.url)
-    expect(agent.proc.output()).toMatch(/burrow agent: the token expired at \S+Z; the gateway ends the connection/)
+    // Off a terminal with JSON logs: the agent_token_expiring event carries the notice.
+    expect(agent.proc.output()).toMatch(/"event":"agent_token_expiring".*the token expired at \S+Z; the gateway ends the connection/)
     expect(await get(`${gw.url}/t/tess/hello`, token)).toBe(200)
     expect(await exitCodeOf(agent.proc, 30_000)).toBe(1)
     expect(agent.proc.output()).toContain('refused by the gateway: token expired')
