@@ -1,7 +1,7 @@
 import { createAgent } from '../agent/agent.ts'
 import { readCaFile } from '../agent/tls-trust.ts'
 import { agentSettingsFromEnv, formatConfigIssues } from '../config/index.ts'
-import { createLogger } from '../log/logger.ts'
+import { createLogger, errorFields } from '../log/logger.ts'
 import { FINGERPRINT } from '../wire/index.ts'
 import { parseCommand } from './args.ts'
 import { EXIT } from './exit-codes.ts'
@@ -77,6 +77,9 @@ export async function connectCommand(argv: string[], io: CliIo): Promise<number>
     return EXIT.usage
   }
   let agent: ReturnType<typeof createAgent>
+  // One logger for the agent and the process: what escapes becomes one event, not a stack trace.
+  const log = createLogger(settings.config.logLevel, undefined, settings.config.logFormat)
+  io.onFatal((kind, err) => log.error(kind, errorFields(err)))
   const status = new StatusLine((t) => io.writeErr(t), io.stderrIsTTY, () => agent.status(), settings.config.logFormat === 'json' ? 'json' : 'text')
   try {
     agent = createAgent({
@@ -89,7 +92,7 @@ export async function connectCommand(argv: string[], io: CliIo): Promise<number>
       ca,
       hostHeader: f['host-header'],
       keepaliveInterval: settings.config.keepaliveInterval,
-      logger: createLogger(settings.config.logLevel, undefined, settings.config.logFormat),
+      logger: log,
       onStatus: (s) => status.show(s),
     })
   } catch (err) {
@@ -103,7 +106,7 @@ export async function connectCommand(argv: string[], io: CliIo): Promise<number>
   clearInterval(ticker)
   status.finish()
   if (!result.ok) {
-    io.err(`burrow: ${result.message}`)
+    log.error('agent_failed', { message: result.message })
     return EXIT.failure
   }
   return EXIT.ok

@@ -50,7 +50,7 @@ export async function relayHttp(r: RelayContext): Promise<Response> {
         // A response cut after its head: one line (the consumer saw an aborted body, not an error answer).
         if (end.cut !== undefined) {
           if (end.cut === CONSUMER_LEFT) svc.log.info('consumer_gone', { requestId, conn: conn.id, user: tunnel, during: 'body', bytesIn: end.bytesIn })
-          else svc.log.warn('upstream_cut', { requestId, conn: conn.id, user: tunnel, message: end.cut, bytesIn: end.bytesIn })
+          else svc.log.error('upstream_cut', { requestId, conn: conn.id, user: tunnel, reason: end.cut, bytesIn: end.bytesIn })
         }
         over = true
         close()
