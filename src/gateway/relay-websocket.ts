@@ -32,7 +32,7 @@ export async function relayWebSocket(r: RelayContext): Promise<Response> {
   fixResponseFields(upstream.headers, r.location, r.requestId)
   svc.observe.answered(record, 101, true)
   try {
-    return await svc.runtime.upgradeWebSocket(c, upstream.bridge(r.finished), { protocol: upstream.protocol, headers: upstream.headers })
+    return await svc.runtime.upgradeWebSocket(c, upstream.bridge(r.finished, record), { protocol: upstream.protocol, headers: upstream.headers })
   } catch (err) {
     // The runtime refused the handshake after all: give back the channel and the upstream socket.
     upstream.terminate()
