@@ -87,9 +87,12 @@ export async function relayHttp(r: RelayContext): Promise<Response> {
   return runtime.respond(c, response)
 }
 
-/** An exchange failed the breaker's way when the service could not be reached, not when the consumer left. */
+/**
+ * An exchange failed the breaker's way when the service could not be reached or did not answer,
+ * not when the consumer left, nor when the service answered something malformed (its answer).
+ */
 function judgeExchange(result: UpstreamResult): Judged {
-  if (result.ok || result.consumerFault === true) return SUCCESS
+  if (result.ok || result.consumerFault === true || result.serviceAnswered === true) return SUCCESS
   return { upstreamFailed: true, reason: result.code }
 }
 const SUCCESS: Judged = { upstreamFailed: false }

@@ -41,7 +41,8 @@ export async function relayWebSocket(r: RelayContext): Promise<Response> {
 }
 
 function judgeHandshake(upstream: UpstreamWebSocket): Judged {
-  return upstream.kind === 'failed' ? { upstreamFailed: true, reason: 'upstream_unreachable' } : { upstreamFailed: false }
+  // A malformed answer to the upgrade is the service's answer: like a refusal, it does not count.
+  return upstream.kind === 'failed' && upstream.serviceAnswered !== true ? { upstreamFailed: true, reason: 'upstream_unreachable' } : { upstreamFailed: false }
 }
 
 function failed(r: RelayContext, code: ErrorCode, message: string, headers?: Record<string, string>): Response {

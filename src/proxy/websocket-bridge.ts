@@ -42,7 +42,7 @@ export interface UpstreamWebSocketRequest {
 export type UpstreamWebSocket =
   | { readonly kind: 'open'; readonly protocol: string | undefined; readonly headers: FieldList; bridge(onEnd: () => void, meter?: ByteMeter): WSEvents; terminate(): void }
   | { readonly kind: 'refused'; readonly response: UpstreamResponse }
-  | { readonly kind: 'failed'; readonly message: string }
+  | { readonly kind: 'failed'; readonly message: string; /** It answered, malformed (its answer, not unreachable). */ readonly serviceAnswered?: true }
 
 /**
  * Open a WebSocket to the local service through one SSH channel, waiting at most `timeoutMs`
@@ -105,7 +105,7 @@ function refusal(res: IncomingMessage, done: () => void): UpstreamWebSocket {
   const verdict = checkResponseHead(res.statusCode ?? 0, res.statusMessage ?? '', res.rawHeaders)
   if (!verdict.ok) {
     done()
-    return { kind: 'failed', message: `the local service answered the upgrade with a malformed response: ${verdict.reason}` }
+    return { kind: 'failed', message: `the local service answered the upgrade with a malformed response: ${verdict.reason}`, serviceAnswered: true }
   }
   res.once('end', done)
   res.once('error', done)
