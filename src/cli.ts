@@ -9,13 +9,22 @@ import { configFromEnv } from './config/index.ts'
 import { CONNECT_HELP, connectCommand } from './cli/connect.ts'
 import { EXIT } from './cli/exit-codes.ts'
 import { overview } from './cli/help.ts'
-import type { CliIo } from './cli/io.ts'
+import type { CliIo, FatalKind } from './cli/io.ts'
+import { createLogger, errorFields } from './log/logger.ts'
 import { KEYS_HELP, keysCommand } from './cli/keys.ts'
 import { SERVE_HELP, serveCommand } from './cli/serve.ts'
 import { TOKEN_HELP, tokenCommand } from './cli/token.ts'
 import { WS_STDIO_HELP, wsStdioCommand } from './cli/ws-stdio.ts'
 
 const HELP = overview([SERVE_HELP, CONNECT_HELP, TOKEN_HELP, KEYS_HELP, WS_STDIO_HELP, { synopsis: 'help', summary: 'this text' }])
+
+// Whatever escapes (an exception nobody caught, a rejection nobody handled: a library's bug, a
+// stream error without a listener) becomes one JSON `error` line and the process keeps serving,
+// rather than the runtime's multi-line print or an exit. A command hands its own logger in.
+const fallback = createLogger('error')
+let onFatal = (kind: FatalKind, err: unknown) => fallback.error(kind, errorFields(err))
+process.on('uncaughtException', (err) => onFatal('uncaught_exception', err))
+process.on('unhandledRejection', (reason) => onFatal('unhandled_rejection', reason))
 
 const io: CliIo = {
   env: process.env,
@@ -27,6 +36,9 @@ const io: CliIo = {
   writeErr: (text) => void process.stderr.write(text),
   onSignal: (signal, fn) => void process.on(signal, fn),
   exitNow: (code) => process.exit(code),
+  onFatal: (fn) => {
+    onFatal = fn
+  },
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -67,7 +79,7 @@ main(process.argv.slice(2)).then(
       console.error(formatConfigIssues(err.issues))
       process.exit(EXIT.usage)
     }
-    console.error(`burrow: ${err.stack ?? err}`)
+    fallback.error('fatal', errorFields(err))
     process.exit(EXIT.failure)
   },
 )

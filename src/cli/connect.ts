@@ -4,7 +4,7 @@ import { readCaFile } from '../agent/tls-trust.ts'
 import { proxyFor } from '../agent/proxy.ts'
 import { tunnelUrl } from '../agent/tunnel-url.ts'
 import { agentSettingsFromEnv, formatConfigIssues } from '../config/index.ts'
-import { createLogger } from '../log/logger.ts'
+import { createLogger, errorFields } from '../log/logger.ts'
 import { FINGERPRINT } from '../wire/index.ts'
 import { parseCommand } from './args.ts'
 import { EXIT, EXIT_ON_SIGNAL } from './exit-codes.ts'
@@ -103,6 +103,9 @@ export async function connectCommand(argv: string[], io: CliIo): Promise<number>
   const dialled = tunnelUrl(f.server)
   const proxy = dialled.ok ? proxyFor(dialled.url, io.env, f.proxy) : undefined
   let agent: ReturnType<typeof createAgent>
+  // One logger for the agent and the process: what escapes becomes one event, not a stack trace.
+  const log = createLogger(settings.config.logLevel, undefined, settings.config.logFormat)
+  io.onFatal((kind, err) => log.error(kind, errorFields(err)))
   const status = new StatusLine((t) => io.writeErr(t), io.stderrIsTTY, () => agent.status(), settings.config.logFormat === 'json' ? 'json' : 'text')
   try {
     agent = createAgent({
@@ -122,7 +125,7 @@ export async function connectCommand(argv: string[], io: CliIo): Promise<number>
       hostHeader: f['host-header'],
       proxy,
       keepaliveInterval: settings.config.keepaliveInterval,
-      logger: createLogger(settings.config.logLevel, undefined, settings.config.logFormat),
+      logger: log,
       onStatus: (s) => status.show(s),
     })
   } catch (err) {
@@ -146,7 +149,7 @@ export async function connectCommand(argv: string[], io: CliIo): Promise<number>
   clearInterval(ticker)
   status.finish()
   if (!result.ok) {
-    io.err(`burrow: ${result.message}`)
+    log.error('agent_failed', { message: result.message })
     return EXIT.failure
   }
   return EXIT.ok

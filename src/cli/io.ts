@@ -20,4 +20,13 @@ export interface CliIo {
   onSignal(signal: 'SIGTERM' | 'SIGINT', fn: () => void): void
   /** Leave now with `code` (a second signal during a drain). */
   exitNow(code: number): never
+  /**
+   * From now on, an exception nobody caught or a promise rejection nobody handled goes to `fn`
+   * (one log event) instead of the runtime's own multi-line print, and the process keeps running.
+   * Before a command calls this, they become one JSON `error` line (src/cli.ts).
+   */
+  onFatal(fn: (kind: FatalKind, err: unknown) => void): void
 }
+
+/** What escaped: a thrown exception, or a rejected promise without a handler. */
+export type FatalKind = 'uncaught_exception' | 'unhandled_rejection'

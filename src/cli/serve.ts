@@ -5,6 +5,7 @@ import { parseCommand } from './args.ts'
 import { EXIT, EXIT_ON_SIGNAL } from './exit-codes.ts'
 import { columns, commandHelp, usageHint, type CommandHelp } from './help.ts'
 import type { CliIo } from './io.ts'
+import { createLogger, errorFields } from '../log/logger.ts'
 
 export const SERVE_HELP: CommandHelp = {
   synopsis: 'serve',
@@ -23,7 +24,10 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     return EXIT.usage
   }
   const config = env.config
-  const gw = createGateway(config)
+  // The gateway's logger is also the process's: signals and anything that escapes are events too.
+  const log = createLogger(config.logLevel, undefined, config.logFormat)
+  io.onFatal((kind, err) => log.error(kind, errorFields(err)))
+  const gw = createGateway({ ...config, logger: log })
   let server
   try {
     server = await gw.listen()
@@ -40,14 +44,15 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     let signals = 0
     const onSignal = (signal: 'SIGTERM' | 'SIGINT') => {
       if (++signals > 1) {
-        io.err(`burrow: second ${signal}, exiting now`)
+        log.warn('shutdown_now', { signal, message: `second ${signal}, exiting now` })
         io.exitNow(EXIT_ON_SIGNAL[signal])
       }
-      io.err(`burrow: ${signal} received, draining (up to ${config.shutdownGracePeriod} ms; send again to exit now)`)
+      // At warn: from now on consumers get 503 draining, which an operator must see at any level.
+      log.warn('shutdown_signal', { signal, graceMs: config.shutdownGracePeriod, message: `${signal} received, draining (up to ${config.shutdownGracePeriod} ms; send again to exit now)` })
       gw.stop().then(
         () => resolve(EXIT.ok),
         (err: Error) => {
-          io.err(`burrow: shutdown failed: ${err.message}`)
+          log.error('shutdown_failed', errorFields(err))
           resolve(EXIT.failure)
         },
       )

@@ -37,28 +37,77 @@ export interface InspectedRequest {
   readonly running: boolean
 }
 
-/** A fixed ring of the last INSPECTOR_DEPTH records of one tunnel. */
+/**
+ * One place of a tunnel's ring. While its request runs it points at the live record (a running
+ * stream shows its bytes so far); when the request ends, the few fields shown are copied in as
+ * plain numbers and strings and the record is let go. So a record lives as long as its request,
+ * not for the next 100 requests of its tunnel (records kept that long survive the young-generation
+ * collections they would otherwise die in).
+ */
+export class InspectorSlot {
+  live: RequestRecord | undefined = undefined
+  startedAt = 0
+  id = ''
+  method = ''
+  target = ''
+  client: string | undefined = undefined
+  status = 0
+  error: string | undefined = undefined
+  durationMs = 0
+  ttfbMs: number | undefined = undefined
+  queuedMs: number | undefined = undefined
+  bytesIn = 0
+  bytesOut = 0
+  streamed = false
+  websocket = false
+  conn: string | undefined = undefined
+}
+
+/** A fixed ring of the last INSPECTOR_DEPTH requests of one tunnel, its slots allocated once. */
 class Ring {
-  readonly slots: (RequestRecord | undefined)[] = new Array(INSPECTOR_DEPTH)
+  readonly slots: InspectorSlot[] = Array.from({ length: INSPECTOR_DEPTH }, () => new InspectorSlot())
   next = 0
   size = 0
 }
 
 /**
- * The request inspector: the last 100 requests of each tunnel, in memory, bounded (100 per tunnel
- * for at most 1,000 tunnels; a record is a few hundred bytes). A request is put in when it
+ * The request inspector: the last 100 requests of each tunnel, in memory, bounded (100 slots per
+ * tunnel for at most 1,000 tunnels; a slot is a few hundred bytes). A request takes its slot when it
  * begins, so a running stream or WebSocket shows as running; what it shows is made when read.
  */
 export class Inspector {
   readonly #rings = new LRUCache<string, Ring>({ max: INSPECTOR_TUNNELS })
 
-  /** Keep `record` as the newest request of its tunnel. */
-  add(record: RequestRecord): void {
+  /** Keep `record` as the newest request of its tunnel; returns its slot (for `end`). */
+  add(record: RequestRecord): InspectorSlot {
     let ring = this.#rings.get(record.tunnel)
     if (ring === undefined) this.#rings.set(record.tunnel, (ring = new Ring()))
-    ring.slots[ring.next] = record
+    const slot = ring.slots[ring.next]!
+    slot.live = record
     ring.next = (ring.next + 1) % INSPECTOR_DEPTH
     if (ring.size < INSPECTOR_DEPTH) ring.size++
+    return slot
+  }
+
+  /** `record` ended: its slot (if 100 newer requests have not taken it meanwhile) keeps a copy, not the record. */
+  end(record: RequestRecord, slot: InspectorSlot): void {
+    if (slot.live !== record) return
+    slot.live = undefined
+    slot.startedAt = record.startedAt
+    slot.id = record.id
+    slot.method = record.method
+    slot.target = record.target
+    slot.client = record.client
+    slot.status = record.status
+    slot.error = record.error
+    slot.durationMs = record.durationMs
+    slot.ttfbMs = record.ttfbMs
+    slot.queuedMs = record.queuedMs
+    slot.bytesIn = record.bytesIn
+    slot.bytesOut = record.bytesOut
+    slot.streamed = record.streamed
+    slot.websocket = record.websocket
+    slot.conn = record.conn
   }
 
   /** The tunnel's last requests, newest first; [] for a tunnel with no history. */
@@ -67,8 +116,8 @@ export class Inspector {
     if (ring === undefined) return []
     const out: InspectedRequest[] = []
     for (let k = 1; k <= ring.size; k++) {
-      const r = ring.slots[(ring.next - k + INSPECTOR_DEPTH) % INSPECTOR_DEPTH]!
-      out.push(view(r, now))
+      const slot = ring.slots[(ring.next - k + INSPECTOR_DEPTH) % INSPECTOR_DEPTH]!
+      out.push(slot.live === undefined ? view(slot, false, slot.durationMs) : view(slot.live, true, now - slot.live.t0))
     }
     return out
   }
@@ -79,8 +128,10 @@ export class Inspector {
   }
 }
 
-function view(r: RequestRecord, now: number): InspectedRequest {
-  const running = !r.ended
+/** The fields shown, from a running record or an ended request's slot. */
+type Shown = Pick<InspectorSlot, 'startedAt' | 'id' | 'method' | 'target' | 'client' | 'status' | 'error' | 'ttfbMs' | 'queuedMs' | 'bytesIn' | 'bytesOut' | 'streamed' | 'websocket' | 'conn'>
+
+function view(r: Shown, running: boolean, durationMs: number): InspectedRequest {
   return {
     time: new Date(r.startedAt).toISOString(),
     requestId: r.id,
@@ -88,7 +139,7 @@ function view(r: RequestRecord, now: number): InspectedRequest {
     path: withoutQuerySecrets(r.target),
     status: r.status,
     error: r.error ?? null,
-    durationMs: round(running ? now - r.t0 : r.durationMs),
+    durationMs: round(durationMs),
     ttfbMs: r.ttfbMs === undefined ? null : round(r.ttfbMs),
     queuedMs: r.queuedMs === undefined ? null : round(r.queuedMs),
     bytesIn: r.bytesIn,

@@ -27,7 +27,7 @@ export class Observer {
 
   /** A request to an existing tunnel began: the inspector shows it from now on. */
   begin(record: RequestRecord): void {
-    if (this.enabled) this.inspector.add(record)
+    if (this.enabled) record.inspectorSlot = this.inspector.add(record)
   }
 
   /** `record`'s response head is on its way (record.answered): a streamed body or a WebSocket counts as open until it ends. */
@@ -43,6 +43,10 @@ export class Observer {
     if (record.streamed) this.openStreams[record.websocket ? 'websocket' : 'http']--
     record.durationMs = performance.now() - record.t0
     if (!this.enabled) return
+    if (record.inspectorSlot !== undefined) {
+      this.inspector.end(record, record.inspectorSlot)
+      record.inspectorSlot = undefined
+    }
     const seconds = record.durationMs / 1000
     const cls = Math.min(Math.max(Math.floor(record.status / 100), 1), 5) - 1
     this.duration[cls * 2 + (record.streamed ? 1 : 0)]!.observe(seconds)

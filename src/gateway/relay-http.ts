@@ -61,7 +61,7 @@ export async function relayHttp(r: RelayContext): Promise<Response> {
         // A response cut after its head: one line (the consumer saw an aborted body, not an error answer).
         if (end.cut !== undefined) {
           if (end.cut === CONSUMER_LEFT) svc.log.info('consumer_gone', { requestId, conn: conn.id, user: tunnel, during: 'body', bytesIn: end.bytesIn })
-          else svc.log.warn('upstream_cut', { requestId, conn: conn.id, user: tunnel, message: end.cut, bytesIn: end.bytesIn })
+          else svc.log.error('upstream_cut', { requestId, conn: conn.id, user: tunnel, reason: end.cut, bytesIn: end.bytesIn })
         }
         over = true
         close()
@@ -98,9 +98,12 @@ export async function relayHttp(r: RelayContext): Promise<Response> {
   return runtime.respond(c, response)
 }
 
-/** An exchange failed the breaker's way when the service could not be reached, not when the consumer left. */
+/**
+ * An exchange failed the breaker's way when the service could not be reached or did not answer,
+ * not when the consumer left, nor when the service answered something malformed (its answer).
+ */
 function judgeExchange(result: UpstreamResult): Judged {
-  if (result.ok || result.consumerFault === true) return SUCCESS
+  if (result.ok || result.consumerFault === true || result.serviceAnswered === true) return SUCCESS
   return { upstreamFailed: true, reason: result.code }
 }
 const SUCCESS: Judged = { upstreamFailed: false }

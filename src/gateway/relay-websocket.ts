@@ -32,7 +32,7 @@ export async function relayWebSocket(r: RelayContext): Promise<Response> {
   fixResponseFields(upstream.headers, r.location, r.requestId)
   svc.observe.answered(record, 101, true)
   try {
-    return await svc.runtime.upgradeWebSocket(c, upstream.bridge(r.finished), { protocol: upstream.protocol, headers: upstream.headers })
+    return await svc.runtime.upgradeWebSocket(c, upstream.bridge(r.finished, record), { protocol: upstream.protocol, headers: upstream.headers })
   } catch (err) {
     // The runtime refused the handshake after all: give back the channel and the upstream socket.
     upstream.terminate()
@@ -41,7 +41,8 @@ export async function relayWebSocket(r: RelayContext): Promise<Response> {
 }
 
 function judgeHandshake(upstream: UpstreamWebSocket): Judged {
-  return upstream.kind === 'failed' ? { upstreamFailed: true, reason: 'upstream_unreachable' } : { upstreamFailed: false }
+  // A malformed answer to the upgrade is the service's answer: like a refusal, it does not count.
+  return upstream.kind === 'failed' && upstream.serviceAnswered !== true ? { upstreamFailed: true, reason: 'upstream_unreachable' } : { upstreamFailed: false }
 }
 
 function failed(r: RelayContext, code: ErrorCode, message: string, headers?: Record<string, string>): Response {

@@ -1,3 +1,4 @@
+import type { InspectorSlot } from './inspector.ts'
 import type { TrafficCounts } from './traffic.ts'
 
 /** What the gateway ends a request with: its status (Burrow's own answers included) and, when it failed, the code. */
@@ -11,8 +12,8 @@ export interface RequestOutcome {
  * One consumer request as the gateway observes it, from arrival to the end of its body: who, what,
  * when, how it ended, and its body bytes, counted as they flow (`bytesIn`/`bytesOut` also move the
  * gateway's and the user's totals at once, so /metrics shows a stream's bytes while it runs).
- * Times are ms from `t0` (performance.now()). One per request, dropped with it: nothing long-lived
- * holds it but the inspector's bounded ring.
+ * Times are ms from `t0` (performance.now()). One per request, dropped with it: the inspector's
+ * ring points at it only while it runs, then keeps a copy of its fields (inspector.ts).
  */
 export class RequestRecord {
   readonly startedAt = Date.now()
@@ -31,6 +32,8 @@ export class RequestRecord {
   conn: string | undefined
   bytesIn = 0
   bytesOut = 0
+  /** Its place in the inspector's ring while it runs (observer.ts), which keeps a copy once it ends. */
+  inspectorSlot: InspectorSlot | undefined = undefined
   #totals: TrafficCounts | undefined
   #user: TrafficCounts | undefined
   #connCounts: { bytesIn: number; bytesOut: number } | undefined

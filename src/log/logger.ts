@@ -63,5 +63,14 @@ function prettyLine(level: LogLevel, event: string, fields: LogFields | undefine
   return line
 }
 
+/**
+ * The fields a log line gets for something thrown (an Error or anything else): `message`, and
+ * `stack` when there is one (JSON escapes its newlines, so the line stays one line).
+ */
+export function errorFields(err: unknown): { message: string; stack?: string } {
+  if (err instanceof Error) return err.stack === undefined ? { message: err.message } : { message: err.message, stack: err.stack }
+  return { message: String(err) }
+}
+
 /** A logger that drops everything (tests, embedding without logs). */
 export const silentLogger: Logger = createLogger('error', () => {})

@@ -116,7 +116,9 @@ export class Attempt {
   readonly #onData = (data: Buffer): void => {
     this.#gotBytes = true
     const malformed = this.#reader.push(data)
-    if (malformed !== undefined) return this.#fail(`the local service sent a malformed response: ${malformed}`)
+    // The service answered, only not in a form the gateway can relay: a 502, but its own answer (a
+    // circuit breaker counts it like a 5xx, not as the service being unreachable).
+    if (malformed !== undefined) return this.#fail(`the local service sent a malformed response: ${malformed}`, { noRetry: true, answered: true })
     if (this.#phase === 'waiting' && this.#head !== undefined) this.#answer()
     if (this.#reader.state === 'complete') this.#finish(true)
   }
@@ -226,7 +228,7 @@ export class Attempt {
    * (once, by the caller), anything else is a 502. After it: the body stream errors, so the
    * consumer's connection is aborted rather than ended as if complete.
    */
-  #fail(message: string, opts: { noRetry?: boolean } = {}): void {
+  #fail(message: string, opts: { noRetry?: boolean; answered?: boolean } = {}): void {
     if (this.#phase === 'over' && this.#reader.state === 'complete') return this.#finish(true)
     if (this.#phase === 'streaming') {
       // Errored without a reason: Bun's and Deno's servers print a body stream's error (with its
@@ -246,13 +248,13 @@ export class Attempt {
       this.#trailers.promise.catch(() => {})
       return this.#settle({ kind: 'retry', message })
     }
-    this.#settleFailure('upstream_unreachable', message)
+    this.#settleFailure('upstream_unreachable', message, opts.answered === true)
   }
 
-  #settleFailure(code: 'upstream_unreachable' | 'upstream_timeout', message: string): void {
+  #settleFailure(code: 'upstream_unreachable' | 'upstream_timeout', message: string, answered = false): void {
     if (this.#phase === 'over' || this.#phase === 'streaming') return
     this.#phase = 'over'
-    this.#settle({ kind: 'done', result: { ok: false, code, message }, ended: this.#ended })
+    this.#settle({ kind: 'done', result: answered ? { ok: false, code, message, serviceAnswered: true } : { ok: false, code, message }, ended: this.#ended })
     this.#finish(false)
   }
 

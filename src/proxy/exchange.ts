@@ -65,6 +65,11 @@ export type UpstreamResult =
       readonly message: string
       /** The consumer caused it (it left, or its request body broke off): no fault of the service or the tunnel. */
       readonly consumerFault?: true
+      /**
+       * The service did answer, in a form the gateway cannot relay (a malformed head, a status
+       * outside 200–599): the same public code, but its answer, like a 5xx, not a failure to reach it.
+       */
+      readonly serviceAnswered?: true
     }
 
 /**

@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http'
 import type { WebSocket as WsClient } from 'ws'
 import type { WSContext, WSEvents } from 'hono/ws'
 import { ChannelAgent, type ChannelOpener } from './channel-agent.ts'
+import type { ByteMeter } from './exchange.ts'
 import { checkInterimHead, checkResponseHead } from './response-head.ts'
 import type { FieldList, UpstreamResponse } from './upstream-response.ts'
 
@@ -34,13 +35,14 @@ export interface UpstreamWebSocketRequest {
  * How the service answered the upgrade. `open`: it switched protocols; `protocol` is the
  * subprotocol it chose (to confirm to the consumer), `headers` the other fields of its 101 (a
  * Set-Cookie, say), and `bridge()` hands over every message, those it sent right after its
- * handshake included. `refused`: it answered with an ordinary response (a 401 with
+ * handshake included, counting each message's payload bytes into `meter` as it passes (`countIn`:
+ * service → consumer, `countOut`: consumer → service). `refused`: it answered with an ordinary response (a 401 with
  * WWW-Authenticate, say), relayed as it is. `failed`: no answer worth relaying (502).
  */
 export type UpstreamWebSocket =
-  | { readonly kind: 'open'; readonly protocol: string | undefined; readonly headers: FieldList; bridge(onEnd: () => void): WSEvents; terminate(): void }
+  | { readonly kind: 'open'; readonly protocol: string | undefined; readonly headers: FieldList; bridge(onEnd: () => void, meter?: ByteMeter): WSEvents; terminate(): void }
   | { readonly kind: 'refused'; readonly response: UpstreamResponse }
-  | { readonly kind: 'failed'; readonly message: string }
+  | { readonly kind: 'failed'; readonly message: string; /** It answered, malformed (its answer, not unreachable). */ readonly serviceAnswered?: true }
 
 /**
  * Open a WebSocket to the local service through one SSH channel, waiting at most `timeoutMs`
@@ -79,7 +81,7 @@ export function connectUpstreamWebSocket(open: ChannelOpener, req: UpstreamWebSo
         kind: 'open',
         protocol: chosen,
         headers: own101,
-        bridge: (onEnd) => relay.bridge(onEnd),
+        bridge: (onEnd, meter) => relay.bridge(onEnd, meter),
         terminate: () => socket.terminate(),
       }),
     )
@@ -103,7 +105,7 @@ function refusal(res: IncomingMessage, done: () => void): UpstreamWebSocket {
   const verdict = checkResponseHead(res.statusCode ?? 0, res.statusMessage ?? '', res.rawHeaders)
   if (!verdict.ok) {
     done()
-    return { kind: 'failed', message: `the local service answered the upgrade with a malformed response: ${verdict.reason}` }
+    return { kind: 'failed', message: `the local service answered the upgrade with a malformed response: ${verdict.reason}`, serviceAnswered: true }
   }
   res.once('end', done)
   res.once('error', done)
@@ -128,6 +130,7 @@ class MessageRelay {
   #closed: { code: number; reason: string } | undefined
   #onEnd: (() => void) | undefined
   #ended = false
+  #meter: ByteMeter | undefined
 
   constructor(private readonly upstream: WsClient) {
     upstream.on('message', (data: Buffer, isBinary: boolean) => this.#toConsumer(isBinary ? data : data.toString('utf8'), isBinary))
@@ -145,6 +148,8 @@ class MessageRelay {
   #toConsumer(data: Buffer | string, binary: boolean): void {
     if (this.#consumer === undefined) return void this.#early.push({ data, binary })
     this.#consumer.send(binary ? new Uint8Array(data as Buffer) : (data as string))
+    // Counted as it passes (a message queued before the consumer's side opened, when it goes).
+    this.#meter?.countIn(binary ? (data as Buffer).length : Buffer.byteLength(data as string, 'utf8'))
   }
 
   #end(): void {
@@ -154,8 +159,9 @@ class MessageRelay {
   }
 
   /** The consumer side's events; `onEnd` runs once when either side has closed. */
-  bridge(onEnd: () => void): WSEvents {
+  bridge(onEnd: () => void, meter?: ByteMeter): WSEvents {
     this.#onEnd = onEnd
+    this.#meter = meter
     if (this.#closed !== undefined) this.#end()
     const upstream = this.upstream
     return {
@@ -167,9 +173,17 @@ class MessageRelay {
       },
       onMessage: (evt) => {
         const data = evt.data
-        if (typeof data === 'string') upstream.send(data)
-        else if (data instanceof ArrayBuffer) upstream.send(Buffer.from(data))
-        else if (ArrayBuffer.isView(data)) upstream.send(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
+        const meter = this.#meter
+        if (typeof data === 'string') {
+          upstream.send(data)
+          meter?.countOut(Buffer.byteLength(data, 'utf8'))
+        } else if (data instanceof ArrayBuffer) {
+          upstream.send(Buffer.from(data))
+          meter?.countOut(data.byteLength)
+        } else if (ArrayBuffer.isView(data)) {
+          upstream.send(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
+          meter?.countOut(data.byteLength)
+        }
       },
       onClose: (evt) => {
         upstream.close(sendableCode((evt as CloseEvent).code), ((evt as CloseEvent).reason ?? '').slice(0, 120))

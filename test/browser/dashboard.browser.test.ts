@@ -2,11 +2,13 @@
  * The dashboard in real headless Chromium (Debian's /usr/bin/chromium driven by playwright-core),
  * against a gateway on Bun: sign in with the admin token through the form, see an agent's user
  * and connection appear and the recent requests update as traffic flows, check the session
- * cookie's attributes and the CSRF protection of state-changing calls, and save a screenshot
- * (docs/dashboard.png, shown in the README).
+ * cookie's attributes and the CSRF protection of state-changing calls, and save a screenshot as a
+ * test artifact: test-artifacts/dashboard.png (git-ignored). The README's docs/dashboard.png is
+ * rewritten only when asked, with UPDATE_SCREENSHOTS=1 (`UPDATE_SCREENSHOTS=1 npx bun test
+ * test/browser`), so a clean checkout stays clean after `npm test`.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
@@ -72,7 +74,11 @@ describe('dashboard in headless Chromium (gateway on Bun)', () => {
     expect(text).toContain('dash-4')
     expect(text).toContain('2.0 KiB')
     expect(text).not.toContain(alice)
-    await page.screenshot({ path: join(ROOT, 'docs/dashboard.png'), fullPage: true })
+    const shot = join(ROOT, 'test-artifacts/dashboard.png')
+    mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true })
+    await page.screenshot({ path: shot, fullPage: true })
+    expect(statSync(shot).size).toBeGreaterThan(10_000)
+    if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(shot, join(ROOT, 'docs/dashboard.png'))
   }, SLOW_TEST_MS)
 
   test('state-changing calls with the session cookie need its CSRF token; with it, they work', async () => {

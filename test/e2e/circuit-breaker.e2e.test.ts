@@ -3,13 +3,14 @@
  * whose local service is down opens after CIRCUIT_BREAKER_FAILURES upstream failures, then answers
  * 503 circuit_open with Retry-After without opening an SSH channel (the agent dials nothing), and
  * once the service is back and the cool-down is over, one trial request closes it. Another tunnel
- * is never affected.
+ * is never affected. A malformed answer is the service's answer (a 502 `upstream_unreachable` to the
+ * consumer, as the README's error table says), not a failure to reach it: it never opens the breaker.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { admin, countIn, eventually } from '../support/admin.ts'
-import { startAgent, startGateway, startOrigin, stopAll, type RuntimeName } from '../support/processes.ts'
+import { runtimeCommand, startAgent, startGateway, startOrigin, startProcess, stopAll, type RuntimeName } from '../support/processes.ts'
 import { tokenFor } from '../support/tokens.ts'
 
 const SLOW_TEST_MS = 90_000
@@ -83,3 +84,27 @@ for (const runtime of ['bun', 'deno', 'node'] as RuntimeName[]) {
     }, SLOW_TEST_MS)
   })
 }
+
+describe('circuit breaker and malformed answers, gateway on bun', () => {
+  test('a service answering malformed responses many times in a row keeps its breaker closed; failing to answer then opens it', async () => {
+    const [cmd, args] = runtimeCommand('bun', 'test/fixtures/probe-origin.ts', ['malformed'])
+    const probe = startProcess(cmd, args)
+    const port = Number((await probe.waitFor(/listening (\d+)/))[1])
+    const gw = await startGateway('bun', { CIRCUIT_BREAKER_FAILURES: String(FAILURES), CIRCUIT_BREAKER_COOLDOWN: '60000' })
+    const alice = await tokenFor('alice')
+    await startAgent(gw.url, alice, `http://127.0.0.1:${port}`)
+    const ask = async (path: string) => {
+      const res = await fetch(`${gw.url}/t/alice${path}`, { headers: { authorization: `Bearer ${alice}` } })
+      return [res.status, ((await res.json()) as { error: { code: string } }).error.code]
+    }
+    // Four malformed answers in a row (the threshold is 3): each a 502, never circuit_open.
+    for (const kind of ['garbage', 'bad-status', 'status-999', 'nul-in-value']) expect(await ask(`/raw/${kind}`)).toEqual([502, 'upstream_unreachable'])
+    const stats = (await (await admin(gw.url, '/admin/stats')).json()) as { breakers: unknown[] }
+    expect(stats.breakers).toEqual([])
+    // The service gone: FAILURES failures to reach it open the breaker as before.
+    probe.kill('SIGKILL')
+    await probe.exited()
+    for (let i = 0; i < FAILURES; i++) expect(await ask('/hello')).toEqual([502, 'upstream_unreachable'])
+    expect(await ask('/hello')).toEqual([503, 'circuit_open'])
+  }, SLOW_TEST_MS)
+})

@@ -158,6 +158,55 @@ describe('request ids, metrics, inspector and logs (gateway on Bun, LOG_LEVEL=de
     expect(histogramCount(done, 'burrow_request_duration_seconds', { status_class: '2xx', streamed: 'true' })).toBeGreaterThanOrEqual(1)
   }, SLOW_TEST_MS)
 
+  test("a consumer WebSocket's message bytes count both ways while it is open: metrics, the user's, the connection's, the inspector", async () => {
+    const figures = async () => {
+      const m = await scrape(gw)
+      const conns = (await (await admin(gw.url, '/admin/connections')).json()) as { connections: { user: string; bytesIn: number; bytesOut: number }[] }
+      const conn = conns.connections.find((c) => c.user === 'alice')!
+      const inspected = ((await (await admin(gw.url, '/admin/tunnels/alice/requests')).json()) as { requests: Record<string, unknown>[] }).requests.find((r) => r.requestId === 'ws-bytes')
+      return {
+        in: sample(m, 'burrow_bytes_total', { direction: 'in' }),
+        out: sample(m, 'burrow_bytes_total', { direction: 'out' }),
+        userIn: sample(m, 'burrow_user_bytes_total', { user: 'alice', direction: 'in' }),
+        userOut: sample(m, 'burrow_user_bytes_total', { user: 'alice', direction: 'out' }),
+        connIn: conn.bytesIn,
+        connOut: conn.bytesOut,
+        inspected,
+      }
+    }
+    const before = await figures()
+    // The origin's /ws echoes each message: 3000 text bytes (ASCII) and 5000 binary bytes go in, the same come back.
+    const ws = new WebSocket(`${gw.url.replace(/^http/, 'ws')}/t/alice/ws`, { headers: { authorization: `Bearer ${alice}`, 'x-request-id': 'ws-bytes' } } as unknown as string[])
+    ws.binaryType = 'arraybuffer'
+    const echoed: number[] = []
+    ws.onmessage = (e) => echoed.push(typeof e.data === 'string' ? e.data.length : (e.data as ArrayBuffer).byteLength)
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve
+      ws.onerror = reject
+    })
+    ws.send('x'.repeat(3000))
+    ws.send(new Uint8Array(5000))
+    await eventually('both echoes', () => (echoed.length === 2 ? true : undefined))
+    // Still open: the bytes are there already, on every count.
+    const open = await eventually('the messages to be counted', async () => {
+      const f = await figures()
+      return f.out - before.out >= 8000 && f.in - before.in >= 8000 ? f : undefined
+    })
+    expect(open.out - before.out).toBe(8000)
+    expect(open.in - before.in).toBe(8000)
+    expect(open.userOut - before.userOut).toBe(8000)
+    expect(open.userIn - before.userIn).toBe(8000)
+    expect(open.connOut - before.connOut).toBe(8000)
+    expect(open.connIn - before.connIn).toBe(8000)
+    expect(open.inspected).toMatchObject({ websocket: true, running: true, bytesIn: 8000, bytesOut: 8000 })
+    ws.close()
+    const closed = await eventually('the WebSocket to end', async () => {
+      const f = await figures()
+      return f.inspected?.running === false ? f : undefined
+    })
+    expect(closed.inspected).toMatchObject({ status: 101, bytesIn: 8000, bytesOut: 8000 })
+  }, SLOW_TEST_MS)
+
   test('GET /admin/tunnels/alice/requests: newest first, no query secrets, bounded at 100', async () => {
     await asAlice('/hello?page=2&access_token=SECRETQ&api_key=K1&x=1', { headers: { 'x-request-id': 'insp-1' } })
     const body = new Uint8Array(1000)

@@ -73,7 +73,7 @@ describe('trust failures stop the agent with what to do', () => {
   test.each(['bun', 'node'] as RuntimeName[])('on %s: no --ca for a private CA → exit 1, "not trusted … pass --ca FILE"', async (runtime) => {
     const agent = await startAgent(url, await tokenFor('bob'), origin.url, { runtime, wait: false })
     expect(await agent.proc.exited()).toBe(1)
-    expect(agent.proc.output()).toMatch(/burrow: the gateway's TLS certificate for 127\.0\.0\.1:\d+ is not trusted \(.+\); if it comes from a private CA or is self-signed, pass --ca FILE/)
+    expect(agent.proc.output()).toMatch(/"event":"agent_failed","message":"the gateway's TLS certificate for 127\.0\.0\.1:\d+ is not trusted \(.+\); if it comes from a private CA or is self-signed, pass --ca FILE/)
   }, 30_000)
 
   test('--ca with an unrelated CA → exit 1, "not signed by the CA given with --ca"', async () => {

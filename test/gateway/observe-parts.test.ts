@@ -106,6 +106,42 @@ describe('Inspector and Observer', () => {
     expect([off.duration.every((h) => h.count === 0), off.inspector.list('alice')]).toEqual([true, []])
   })
 
+  test('an ended request stays in the inspector as a copy: its record can be collected; a running one still shows live bytes', () => {
+    const o = new Observer(true)
+    // Made in a function of its own so that no local variable of the test keeps the record alive.
+    const endOne = () => {
+      const r = rec(7)
+      o.begin(r)
+      o.answered(r, 201, false)
+      r.countIn(42)
+      o.finish(r)
+      return new WeakRef(r)
+    }
+    const gone = endOne()
+    const running = rec(8)
+    o.begin(running)
+    running.countOut(9)
+    Bun.gc(true)
+    expect(gone.deref()).toBeUndefined()
+    const [now, ended] = o.inspector.list('alice')
+    expect(now).toMatchObject({ requestId: 'id-8', running: true, bytesOut: 9 })
+    running.countOut(1)
+    expect(o.inspector.list('alice')[0]!.bytesOut).toBe(10)
+    expect(ended).toMatchObject({ requestId: 'id-7', path: '/p/7', running: false, status: 201, bytesIn: 42, client: '127.0.0.1' })
+  })
+
+  test('a request that ends after 100 newer ones took its slot leaves the newer one alone', () => {
+    const o = new Observer(true)
+    const old = rec(0)
+    o.begin(old)
+    for (let i = 1; i <= INSPECTOR_DEPTH; i++) o.begin(rec(i))
+    old.status = 200
+    o.finish(old)
+    const list = o.inspector.list('alice')
+    expect(list).toHaveLength(INSPECTOR_DEPTH)
+    expect(list.at(-1)).toMatchObject({ requestId: 'id-1', running: true })
+  })
+
   test('a record counts bytes into the totals, the user and the connection as they flow', () => {
     const r = rec(3)
     const totals = { requests: 0, bytesIn: 0, bytesOut: 0 }

@@ -38,6 +38,8 @@ export interface Proc {
   readonly child: ChildProcess
   /** Everything printed so far (stdout + stderr). */
   output(): string
+  /** What was printed on stderr alone so far. */
+  stderr(): string
   /** Resolve with the first match of `re` in the output, or reject after `ms`. */
   waitFor(re: RegExp, ms?: number): Promise<RegExpMatchArray>
   /** Resolve with the exit code (or signal name). */
@@ -55,17 +57,22 @@ export function startProcess(cmd: string, args: string[], env: Record<string, st
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
+  let err = ''
   const waiters = new Set<() => void>()
   const onData = (d: Buffer) => {
     out += d.toString()
     for (const w of waiters) w()
   }
   child.stdout!.on('data', onData)
-  child.stderr!.on('data', onData)
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString()
+    onData(d)
+  })
   const exit = new Promise<number | string>((r) => child.on('exit', (code, sig) => r(code ?? sig ?? -1)))
   const proc: Proc = {
     child,
     output: () => out,
+    stderr: () => err,
     waitFor(re, ms = 20_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -145,11 +152,12 @@ export interface GatewayProc {
 
 /**
  * Start `burrow serve` on `runtime` on 127.0.0.1 with an ephemeral port and the test secrets, and
- * wait (30 s) for its banner. `opts.built`: on Node run dist/ (see `runtimeCommand`).
+ * wait (30 s) for its banner. `opts.built`: on Node run dist/ (see `runtimeCommand`); `opts.entry`:
+ * another entry point that runs src/cli.ts (a fixture).
  */
-export async function startGateway(runtime: RuntimeName = 'bun', env: Record<string, string> = {}, opts: { built?: boolean } = {}): Promise<GatewayProc> {
+export async function startGateway(runtime: RuntimeName = 'bun', env: Record<string, string> = {}, opts: { built?: boolean; entry?: string } = {}): Promise<GatewayProc> {
   const dataDir = env.BURROW_DATA_DIR ?? tempDir()
-  const [cmd, args] = runtimeCommand(runtime, 'src/cli.ts', ['serve'], opts)
+  const [cmd, args] = runtimeCommand(runtime, opts.entry ?? 'src/cli.ts', ['serve'], opts)
   const proc = startProcess(cmd, args, {
     PORT: '0',
     HOST: '127.0.0.1',
