@@ -31,7 +31,7 @@ describe('token expiry (gateway on Bun)', () => {
     expect(await get(`${gw.url}/t/tess/hello`, token)).toBe(200)
     expect(await exitCodeOf(agent.proc, 30_000)).toBe(1)
     expect(agent.proc.output()).toContain('refused by the gateway: token expired')
-    expect(agent.proc.output()).toMatch(/burrow: the gateway rejected the token \(401\).*token expired/)
+    expect(agent.proc.output()).toMatch(/"event":"agent_failed".*the gateway rejected the token \(401\).*token expired/)
     expect(logLines(gw.proc, 'token_expired')).toHaveLength(1)
     expect(await connectionsOf(gw.url, 'tess')).toEqual([])
   }, 60_000)
