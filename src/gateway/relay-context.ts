@@ -1,6 +1,8 @@
 import type { Context } from 'hono'
 import type { ChannelOpener } from '../proxy/channel-agent.ts'
 import type { LocationContext } from '../proxy/response-rewrite.ts'
+import { ERROR_STATUS, errorResponse, type ErrorCode } from './errors.ts'
+import { withRequestId } from './request-id.ts'
 import type { ForwardedTraffic } from '../cluster/cluster-node.ts'
 import type { LiveConn } from './live-conn.ts'
 import type { RequestRecord } from './request-record.ts'
@@ -36,4 +38,12 @@ export interface RelayContext {
    * here, not as this instance's tunnel traffic (the holder counts them as its own).
    */
   readonly forwarded?: ForwardedTraffic
+}
+
+/** Burrow answers itself instead of the service: the record says so, the slot goes back, the answer carries the id. */
+export function relayFailed(r: RelayContext, code: ErrorCode, message: string, headers?: Record<string, string>): Response {
+  r.record.status = ERROR_STATUS[code]
+  r.record.error = code
+  r.finished()
+  return withRequestId(errorResponse(code, message, headers), r.requestId)
 }

@@ -4,8 +4,9 @@ import { CONSUMER_LEFT, exchange, type UpstreamResult } from '../proxy/exchange.
 import { fieldValue } from '../proxy/upstream-response.ts'
 import type { RuntimeAdapter } from '../runtime/index.ts'
 import type { Judged } from './circuit-breakers.ts'
-import { ERROR_STATUS, errorResponse, type ErrorCode } from './errors.ts'
-import type { RelayContext } from './relay-context.ts'
+import { ERROR_STATUS, errorResponse } from './errors.ts'
+import { relayFailed, type RelayContext } from './relay-context.ts'
+import { withRequestId } from './request-id.ts'
 import { fixResponseFields } from './response-fixups.ts'
 
 // Idle kept-alive channels per agent connection; they go with the connection (WeakMap).
@@ -38,7 +39,7 @@ export async function relayHttp(r: RelayContext): Promise<Response> {
   const { svc, c, conn, tunnel, record, requestId } = r
   const runtime = svc.runtime
   const body = requestBody(runtime, c)
-  if (!body.ok) return failed(r, 'bad_request', body.message)
+  if (!body.ok) return relayFailed(r, 'bad_request', body.message)
   // The slot is given back once both are known: how the exchange ended (after the body) and what
   // the consumer was answered (the record's status), whichever comes first.
   let over = false
@@ -73,7 +74,7 @@ export async function relayHttp(r: RelayContext): Promise<Response> {
   if (result === undefined) {
     // The breaker opened (or a trial began) while this request waited for its slot: nothing was sent.
     const gate = svc.breakers.admit(tunnel)
-    return failed(r, 'circuit_open', gate.ok ? `tunnel ${tunnel}'s circuit breaker is open` : gate.message, { 'retry-after': String(gate.ok ? 1 : gate.retryAfterS) })
+    return relayFailed(r, 'circuit_open', gate.ok ? `tunnel ${tunnel}'s circuit breaker is open` : gate.message, { 'retry-after': String(gate.ok ? 1 : gate.retryAfterS) })
   }
   if (!result.ok) {
     record.status = ERROR_STATUS[result.code]
@@ -83,10 +84,10 @@ export async function relayHttp(r: RelayContext): Promise<Response> {
     if (result.message === CONSUMER_LEFT) {
       svc.log.info('consumer_gone', { requestId, conn: conn.id, user: tunnel, during: 'head' })
       // Nobody reads this answer; the runtime has closed the connection.
-      return withId(errorResponse(result.code, result.message), requestId)
+      return withRequestId(errorResponse(result.code, result.message), requestId)
     }
     svc.log.warn('upstream_error', { requestId, conn: conn.id, user: tunnel, code: result.code, message: result.message })
-    return withId(errorResponse(result.code, result.message), requestId)
+    return withRequestId(errorResponse(result.code, result.message), requestId)
   }
   const response = result.response
   // Streamed: a body of unannounced length still arriving after the head (chunked or until close:
@@ -107,19 +108,6 @@ function judgeExchange(result: UpstreamResult): Judged {
   return { upstreamFailed: true, reason: result.code }
 }
 const SUCCESS: Judged = { upstreamFailed: false }
-
-/** Burrow answers itself before any exchange: the record says so and the slot goes back. */
-function failed(r: RelayContext, code: ErrorCode, message: string, headers?: Record<string, string>): Response {
-  r.record.status = ERROR_STATUS[code]
-  r.record.error = code
-  r.finished()
-  return withId(errorResponse(code, message, headers), r.requestId)
-}
-
-function withId(res: Response, requestId: string): Response {
-  res.headers.set('x-request-id', requestId)
-  return res
-}
 
 /**
  * The consumer's request body for the local service. Bun's and Deno's servers drop the body of a

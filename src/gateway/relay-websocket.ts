@@ -1,7 +1,6 @@
 import { connectUpstreamWebSocket, type UpstreamWebSocket } from '../proxy/websocket-bridge.ts'
 import type { Judged } from './circuit-breakers.ts'
-import { ERROR_STATUS, errorResponse, type ErrorCode } from './errors.ts'
-import type { RelayContext } from './relay-context.ts'
+import { relayFailed, type RelayContext } from './relay-context.ts'
 import { fixResponseFields } from './response-fixups.ts'
 
 /**
@@ -16,11 +15,11 @@ export async function relayWebSocket(r: RelayContext): Promise<Response> {
   const upstream = r.forwarded === undefined ? await svc.breakers.run(r.tunnel, connect, judgeHandshake) : await connect()
   if (upstream === undefined) {
     const gate = svc.breakers.admit(r.tunnel)
-    return failed(r, 'circuit_open', gate.ok ? `tunnel ${r.tunnel}'s circuit breaker is open` : gate.message, { 'retry-after': String(gate.ok ? 1 : gate.retryAfterS) })
+    return relayFailed(r, 'circuit_open', gate.ok ? `tunnel ${r.tunnel}'s circuit breaker is open` : gate.message, { 'retry-after': String(gate.ok ? 1 : gate.retryAfterS) })
   }
   if (upstream.kind === 'failed') {
     svc.log.warn('upstream_error', { requestId: r.requestId, conn: r.conn.id, user: r.tunnel, code: 'upstream_unreachable', message: upstream.message })
-    return failed(r, 'upstream_unreachable', upstream.message)
+    return relayFailed(r, 'upstream_unreachable', upstream.message)
   }
   if (upstream.kind === 'refused') {
     // The service said no (401 with WWW-Authenticate, say): the consumer hears exactly that.
@@ -36,20 +35,11 @@ export async function relayWebSocket(r: RelayContext): Promise<Response> {
   } catch (err) {
     // The runtime refused the handshake after all: give back the channel and the upstream socket.
     upstream.terminate()
-    return failed(r, 'bad_request', `Cannot open a WebSocket: the handshake failed (${(err as Error).message})`)
+    return relayFailed(r, 'bad_request', `Cannot open a WebSocket: the handshake failed (${(err as Error).message})`)
   }
 }
 
 function judgeHandshake(upstream: UpstreamWebSocket): Judged {
   // A malformed answer to the upgrade is the service's answer: like a refusal, it does not count.
   return upstream.kind === 'failed' && upstream.serviceAnswered !== true ? { upstreamFailed: true, reason: 'upstream_unreachable' } : { upstreamFailed: false }
-}
-
-function failed(r: RelayContext, code: ErrorCode, message: string, headers?: Record<string, string>): Response {
-  r.record.status = ERROR_STATUS[code]
-  r.record.error = code
-  r.finished()
-  const res = errorResponse(code, message, headers)
-  res.headers.set('x-request-id', r.requestId)
-  return res
 }

@@ -3,7 +3,8 @@ import { channelOpener } from './channel-opener.ts'
 import type { ConsumerRoute } from './consumer-access.ts'
 import { errorResponse, type ErrorCode } from './errors.ts'
 import { withoutQuerySecrets } from './query-secrets.ts'
-import type { RequestRecord } from './request-record.ts'
+import { withRequestId } from './request-id.ts'
+import { RequestRecord } from './request-record.ts'
 import type { RelayContext } from './relay-context.ts'
 import { relayHttp } from './relay-http.ts'
 import { relayWebSocket } from './relay-websocket.ts'
@@ -39,6 +40,29 @@ export interface ObservedRequest {
   readonly record: RequestRecord
   /** Burrow's own answer, marked with the request's id. */
   own(res: Response): Response
+  /** Burrow refuses the request itself (`code`): its record ends with the answer's status. */
+  refuse(res: Response, code: ErrorCode): Response
+}
+
+/**
+ * From here the request belongs to `tunnel`: its record is begun (the inspector shows it, the
+ * metrics time it), and the answers Burrow gives itself carry its id. `target` is the origin-form
+ * target for the service, `client` the consumer's address.
+ */
+export function beginObserved(svc: GatewayServices, requestId: string, tunnel: string, method: string, target: string, client: string | undefined): ObservedRequest {
+  const record = new RequestRecord(requestId, tunnel, method, target, client)
+  svc.observe.begin(record)
+  return {
+    requestId,
+    record,
+    own: (res) => withRequestId(res, requestId),
+    refuse: (res, code) => {
+      record.status = res.status
+      record.error = code
+      svc.observe.finish(record)
+      return withRequestId(res, requestId)
+    },
+  }
 }
 
 /**
@@ -50,12 +74,7 @@ export async function serveHeld(svc: GatewayServices, c: Context, req: HeldReque
   const { tunnel, route } = req
   const { record, requestId } = o
   const registry = svc.registry
-  const refuse = (res: Response, code: ErrorCode) => {
-    record.status = res.status
-    record.error = code
-    svc.observe.finish(record)
-    return o.own(res)
-  }
+  const refuse = o.refuse
   const done = svc.inflight.begin()
   let lease: Lease | undefined
   try {

@@ -5,8 +5,7 @@ import { requestHeadersForUpstream } from '../../proxy/headers.ts'
 import { REQUEST_ID_FIELD, TUNNEL_NAME } from '../../wire/index.ts'
 import { errorResponse } from '../errors.ts'
 import { requestIdOf } from '../request-id.ts'
-import { RequestRecord } from '../request-record.ts'
-import { serveHeld } from '../serve-held.ts'
+import { beginObserved, serveHeld } from '../serve-held.ts'
 import { circuitOpen } from './proxy.ts'
 import type { GatewayServices } from '../services.ts'
 import { checkWebSocketUpgrade } from '../websocket-handshake.ts'
@@ -45,21 +44,11 @@ export function internalRoute(svc: GatewayServices): Hono {
     // The first instance's request id (it sent it as X-Request-Id): one id across both logs.
     const requestId = requestIdOf(headers.get(REQUEST_ID_FIELD) ?? undefined)
     ;(c as Context).set('requestId', requestId)
-    const own = (res: Response) => {
-      res.headers.set(REQUEST_ID_FIELD, requestId)
-      return res
-    }
-    const record = new RequestRecord(requestId, tunnel, c.req.method, path, client)
-    record.websocket = wantsWebSocket
-    svc.observe.begin(record)
+    const observed = beginObserved(svc, requestId, tunnel, c.req.method, path, client)
+    observed.record.websocket = wantsWebSocket
     // This instance's breaker judges its own agents' service, as for its own consumers.
     const gate = svc.breakers.admit(tunnel)
-    if (!gate.ok) {
-      record.status = 503
-      record.error = 'circuit_open'
-      svc.observe.finish(record)
-      return own(circuitOpen(gate.message, gate.retryAfterS))
-    }
+    if (!gate.ok) return observed.refuse(circuitOpen(gate.message, gate.retryAfterS), 'circuit_open')
     return serveHeld(svc, c, {
       tunnel,
       path,
@@ -70,7 +59,7 @@ export function internalRoute(svc: GatewayServices): Hono {
       route,
       headersFor: (upstreamHost) => requestHeadersForUpstream(headers, { clientIp: undefined, proto, host: consumerHost, upstreamHost, drop: CLUSTER_FIELD_NAMES, requestId }),
       wantsWebSocket,
-    }, { requestId, record, own })
+    }, observed)
   })
   return app
 }

@@ -4,15 +4,13 @@ import { requestHeadersForUpstream } from '../../proxy/headers.ts'
 import { authorizeConsumer, type ConsumerRoute } from '../consumer-access.ts'
 import type { HeaderEdit } from '../consumer-credentials.ts'
 import { forwardToHolder } from '../cluster-forward.ts'
-import { serveHeld, type HeldRequest } from '../serve-held.ts'
+import { beginObserved, serveHeld, type HeldRequest } from '../serve-held.ts'
 import { mountPrefixOf } from '../tunnel-prefix.ts'
 import type { GatewayServices } from '../services.ts'
-import { errorResponse, type ErrorCode } from '../errors.ts'
+import { errorResponse } from '../errors.ts'
 import { retryAfterSeconds, type RateVerdict } from '../rate-limits.ts'
 import { checkWebSocketUpgrade } from '../websocket-handshake.ts'
-import { requestIdOf } from '../request-id.ts'
-import { RequestRecord } from '../request-record.ts'
-import { withoutQuerySecrets } from '../query-secrets.ts'
+import { requestIdOf, withRequestId } from '../request-id.ts'
 
 /**
  * Proxy one consumer request to `tunnel`'s agent. `upstreamPath` is the origin-form target the
@@ -29,10 +27,7 @@ export async function proxyToTunnel(svc: GatewayServices, c: Context, tunnel: st
 
 async function admitAndRelay(svc: GatewayServices, c: Context, tunnel: string, upstreamPath: string, route: ConsumerRoute, requestId: string): Promise<Response> {
   // Burrow's own answers (created here, so their headers can still be set).
-  const own = (res: Response) => {
-    res.headers.set(REQUEST_ID_FIELD, requestId)
-    return res
-  }
+  const own = (res: Response) => withRequestId(res, requestId)
   if (svc.isDraining()) return own(errorResponse('draining', 'the gateway is shutting down', { connection: 'close' }))
   if (!TUNNEL_NAME.test(tunnel)) return own(errorResponse('tunnel_not_found', `no tunnel named ${JSON.stringify(tunnel.slice(0, 80))}`))
   const { verify } = await svc.opened()
@@ -55,14 +50,8 @@ async function admitAndRelay(svc: GatewayServices, c: Context, tunnel: string, u
   })
   if (!access.ok) return own(access.response)
   // From here the request belongs to the tunnel: the inspector shows it and the metrics time it.
-  const record = new RequestRecord(requestId, tunnel, c.req.method, upstreamPath, remote.address)
-  svc.observe.begin(record)
-  const refuse = (res: Response, code: ErrorCode) => {
-    record.status = res.status
-    record.error = code
-    svc.observe.finish(record)
-    return own(res)
-  }
+  const observed = beginObserved(svc, requestId, tunnel, c.req.method, upstreamPath, remote.address)
+  const { record, refuse } = observed
   // Per tunnel owner once the request is authorized, so strangers cannot spend the owner's budget
   // (except on a public tunnel, where anyone may, and the budget protects the owner's machine).
   const byUser = svc.limits.consumerUser(tunnel)
@@ -89,7 +78,6 @@ async function admitAndRelay(svc: GatewayServices, c: Context, tunnel: string, u
     wantsWebSocket,
   }
   // Held on another instance only (REDIS_URL): forwarded there, credentials already checked here.
-  const observed = { requestId, record, own }
   if (elsewhere !== undefined && elsewhere.length > 0) return forwardToHolder(svc, c, elsewhere, held, { identity: access.identity, edits }, observed)
   return serveHeld(svc, c, held, observed)
 }
