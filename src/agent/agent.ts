@@ -67,6 +67,8 @@ export interface AgentOptions {
 
 // How long a stopping agent waits for channels of requests leased before its cancel arrived.
 const STOP_SETTLE_MS = 500
+/** ms between status updates for the served count alone (the status line redraws at most every second). */
+const SERVED_NOTICE_MS = 250
 
 // The ceiling of an auto agent before the gateway said the user's limit (its default, 3).
 const AUTO_CEILING_UNTIL_TOLD = 3
@@ -148,6 +150,7 @@ export function createAgent(options: AgentOptions): Agent {
   let settled = false
   const up = new Set<number>()
   let served = 0
+  let servedNotice: ReturnType<typeof setTimeout> | undefined
   // Per slot: when its next attempt is due (slots back off independently).
   const retryAt = new Map<number, number>()
   // Slots resting until load needs them (the gateway retired them as idle surplus), and their wake-ups.
@@ -273,7 +276,13 @@ export function createAgent(options: AgentOptions): Agent {
         },
         onServed: () => {
           served++
-          changed()
+          // The count is news for the status line at most every SERVED_NOTICE_MS, not per request.
+          if (servedNotice !== undefined) return
+          servedNotice = setTimeout(() => {
+            servedNotice = undefined
+            changed()
+          }, SERVED_NOTICE_MS)
+          servedNotice.unref?.()
         },
         onChannel: (delta) => {
           mine.open += delta

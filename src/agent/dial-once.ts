@@ -197,17 +197,19 @@ export function dialOnce(o: DialOptions): Promise<DialOutcome> {
           // Channels are kept alive across requests, so count requests, not channels: HTTP/1.1 on
           // a channel takes turns (request bytes, then response bytes), and the gateway never
           // pipelines; a new turn of gateway→service bytes after response bytes is a new request.
-          let turn: 'request' | 'response' | undefined
+          // The service answered since the last request bytes when its socket has read more: no
+          // listener on the socket for this (a second 'data' listener costs every chunk a copy
+          // of the listener list).
+          let answeredUpTo = -1
           channel.on('data', (chunk: Buffer) => {
-            if (turn !== 'request') {
+            if (answeredUpTo !== socket.bytesRead) {
               o.onServed()
               // At debug, the id the gateway wrote into the head it forwards: one request can be
               // followed from the consumer through both logs to the service (README "Request ids").
               if (o.log.enabled('debug')) o.log.debug('agent_request', { requestId: peekRequestId(chunk.toString('latin1', 0, HEAD_PEEK_BYTES)) ?? null })
             }
-            turn = 'request'
+            answeredUpTo = socket.bytesRead
           })
-          socket.on('data', () => (turn = 'response'))
         },
         (err: Error & { code?: string }) => {
           const target = `${o.target.host}:${o.target.port}`

@@ -188,7 +188,7 @@ export class WsDuplex extends Duplex {
         }
         bytes += size
       }
-      this.#socket.send(out.length - start === 1 ? out[start]! : Buffer.concat(out.slice(start)))
+      this.#socket.send(out.length - start === 1 ? out[start]! : Buffer.concat(start === 0 ? out : out.slice(start)))
     } catch (err) {
       this.destroy(err as Error)
     }
