@@ -14,7 +14,7 @@ export interface VerifierOptions {
 }
 
 /** Verifies a bearer token: first against the gateway's own HS256 secret, then (if configured) an external issuer's JWKS. */
-export type TokenVerifier = (token: string) => Promise<VerifyResult>
+export type TokenVerifier = (token: string) => VerifyResult | Promise<VerifyResult>
 
 // Verified tokens are remembered for a while: a consumer sends the same token on every request,
 // and re-checking its signature each time was a visible share of the gateway's CPU. Only
@@ -25,20 +25,22 @@ const CACHE_TTL_MS = 60_000
 /** Build the verifier from config, with a cache of verified tokens. Example: `const verify = createVerifier({ secret })`. */
 export function createVerifier(opts: VerifierOptions, now: () => number = Date.now): TokenVerifier {
   const verify = uncachedVerifier(opts, now)
-  const cache = new LRUCache<string, { claims: TokenClaims; until: number }>({ max: CACHE_MAX })
-  return async (token) => {
+  const cache = new LRUCache<string, { result: VerifyResult & { ok: true }; until: number }>({ max: CACHE_MAX })
+  // A cache hit answers at once, without a promise (callers await either).
+  return (token) => {
     const hit = cache.get(token)
     const t = now()
     // The claims as verified, `exp` included: a browser login sets its cookie's lifetime from it.
-    if (hit !== undefined && hit.until > t) return { ok: true, claims: hit.claims }
-    const result = await verify(token)
-    if (result.ok) {
-      const expMs = result.claims.exp === undefined ? Infinity : result.claims.exp * 1000
-      cache.set(token, { claims: result.claims, until: Math.min(t + CACHE_TTL_MS, expMs) })
-    } else if (hit !== undefined) {
-      cache.delete(token)
-    }
-    return result
+    if (hit !== undefined && hit.until > t) return hit.result
+    return Promise.resolve(verify(token)).then((result) => {
+      if (result.ok) {
+        const expMs = result.claims.exp === undefined ? Infinity : result.claims.exp * 1000
+        cache.set(token, { result: { ok: true, claims: result.claims }, until: Math.min(t + CACHE_TTL_MS, expMs) })
+      } else if (hit !== undefined) {
+        cache.delete(token)
+      }
+      return result
+    })
   }
 }
 

@@ -82,9 +82,16 @@ export class CircuitBreakers {
   /**
    * Run `attempt` (one try to reach `tunnel`'s service) under its breaker and judge the result with
    * `judge`. Resolves `undefined` without running it when the breaker opened meanwhile.
+   * A closed breaker with no failures counted only needs to hear of a failure: its requests run
+   * outside cockatiel's executor, and a failure is handed to the policy afterwards (cockatiel's
+   * executor cost ~2 KB of allocations per request: docs/BENCHMARKS.md, "Allocations per request").
    */
   async run<T>(tunnel: string, attempt: () => Promise<T>, judge: (result: T) => Judged): Promise<T | undefined> {
-    if (this.failures === 0) return attempt()
+    if (this.quiet(tunnel)) {
+      const result = await attempt()
+      await this.judged(tunnel, judge(result))
+      return result
+    }
     const entry = this.#entryOf(tunnel)
     try {
       return await entry.policy.execute(async () => {
@@ -100,6 +107,33 @@ export class CircuitBreakers {
   }
 
   /** `tunnel`'s breaker, or a closed one with no failures if it never failed. */
+  /**
+   * Nothing to tell `tunnel`'s breaker but a failure: it is closed with no failure counted (or
+   * breakers are off). Run the request yourself, then hand its verdict to judged().
+   */
+  quiet(tunnel: string): boolean {
+    if (this.failures === 0) return true
+    const entry = this.#entries.get(tunnel)
+    return entry === undefined || (entry.policy.state === CircuitState.Closed && entry.counter.state === 0)
+  }
+
+  /**
+   * The verdict on a request run while the breaker was quiet(). Only a failure is news, and only
+   * while the breaker is still closed (cockatiel counts a request by the state it began in).
+   */
+  judged(tunnel: string, verdict: Judged): Promise<void> | undefined {
+    if (this.failures === 0 || !verdict.upstreamFailed) return undefined
+    const entry = this.#entryOf(tunnel)
+    if (entry.policy.state !== CircuitState.Closed) return undefined
+    entry.reason = verdict.reason
+    return entry.policy.execute(async () => FAILED).then(
+      () => {},
+      (err: unknown) => {
+        if (!(err instanceof BrokenCircuitError)) throw err
+      },
+    )
+  }
+
   view(tunnel: string): BreakerView {
     const entry = this.#entries.peek(tunnel)
     return entry === undefined ? closedView(tunnel) : this.#view(tunnel, entry)
@@ -153,6 +187,7 @@ export class CircuitBreakers {
 }
 
 const OK: Admission = { ok: true }
+const FAILED = { failed: true } as const
 
 function stateName(state: CircuitState): BreakerState {
   if (state === CircuitState.Open || state === CircuitState.Isolated) return 'open'

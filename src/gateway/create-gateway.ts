@@ -116,6 +116,7 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
   let draining = false
   let connSeq = 0
   let opened: Promise<Opened> | undefined
+  let openedValue: Opened | undefined
 
   // With REDIS_URL only: without it no Redis client exists and no cluster code runs.
   const cluster = config.redisUrl === undefined ? undefined : clusterNode(config.redisUrl, config.instanceId, log, () => holdingsOf(svc))
@@ -134,7 +135,8 @@ export function createGatewayShell(options: GatewayShellOptions): Gateway {
     counters: new GatewayCounters(),
     adminSessions: new AdminSessions(),
     client: (c) => resolveClient(runtime.clientAddress(c), c.req.raw.headers, c.req.url),
-    opened: () => (opened ??= open()),
+    opened: () => (opened ??= open().then((o) => (openedValue = o))),
+    openedNow: () => openedValue,
     isDraining: () => draining,
     nextConnId: () => `c${(++connSeq).toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
   }

@@ -34,14 +34,26 @@ export interface HeldRequest {
 }
 
 /** What the route that admitted a request made for it: its id and its record (inspector, metrics). */
-export interface ObservedRequest {
-  readonly requestId: string
-  /** Begun (`svc.observe.begin`) by the route; ended here, exactly once, when the request is over. */
-  readonly record: RequestRecord
+export class ObservedRequest {
+  constructor(
+    private readonly svc: GatewayServices,
+    readonly requestId: string,
+    /** Begun (`svc.observe.begin`) by the route; ended here, exactly once, when the request is over. */
+    readonly record: RequestRecord,
+  ) {}
+
   /** Burrow's own answer, marked with the request's id. */
-  own(res: Response): Response
+  own(res: Response): Response {
+    return withRequestId(res, this.requestId)
+  }
+
   /** Burrow refuses the request itself (`code`): its record ends with the answer's status. */
-  refuse(res: Response, code: ErrorCode): Response
+  refuse(res: Response, code: ErrorCode): Response {
+    this.record.status = res.status
+    this.record.error = code
+    this.svc.observe.finish(this.record)
+    return withRequestId(res, this.requestId)
+  }
 }
 
 /**
@@ -52,17 +64,7 @@ export interface ObservedRequest {
 export function beginObserved(svc: GatewayServices, requestId: string, tunnel: string, method: string, target: string, client: string | undefined): ObservedRequest {
   const record = new RequestRecord(requestId, tunnel, method, target, client)
   svc.observe.begin(record)
-  return {
-    requestId,
-    record,
-    own: (res) => withRequestId(res, requestId),
-    refuse: (res, code) => {
-      record.status = res.status
-      record.error = code
-      svc.observe.finish(record)
-      return withRequestId(res, requestId)
-    },
-  }
+  return new ObservedRequest(svc, requestId, record)
 }
 
 /**
@@ -74,19 +76,19 @@ export async function serveHeld(svc: GatewayServices, c: Context, req: HeldReque
   const { tunnel, route } = req
   const { record, requestId } = o
   const registry = svc.registry
-  const refuse = o.refuse
   const done = svc.inflight.begin()
   let lease: Lease | undefined
   try {
     const queuedFrom = performance.now()
-    const acquired = await registry.acquire(tunnel, () => c.req.raw.signal)
+    const got = registry.acquire(tunnel, () => c.req.raw.signal)
+    const acquired = got instanceof Promise ? await got : got
     record.queuedMs = performance.now() - queuedFrom
     if (!acquired.ok) {
       done()
-      if (acquired.code === 'draining') return refuse(errorResponse('draining', 'the gateway is shutting down', { connection: 'close' }), 'draining')
+      if (acquired.code === 'draining') return o.refuse(errorResponse('draining', 'the gateway is shutting down', { connection: 'close' }), 'draining')
       return acquired.code === 'tunnel_not_found'
-        ? refuse(errorResponse('tunnel_not_found', `tunnel ${tunnel} has no agent connected`), 'tunnel_not_found')
-        : refuse(errorResponse('tunnel_saturated', `tunnel ${tunnel} is at capacity; retry shortly`, { 'retry-after': RETRY_AFTER_S }), 'tunnel_saturated')
+        ? o.refuse(errorResponse('tunnel_not_found', `tunnel ${tunnel} has no agent connected`), 'tunnel_not_found')
+        : o.refuse(errorResponse('tunnel_saturated', `tunnel ${tunnel} is at capacity; retry shortly`, { 'retry-after': RETRY_AFTER_S }), 'tunnel_saturated')
     }
     const held = (lease = acquired.lease)
     const conn = held.conn

@@ -48,6 +48,8 @@ export interface GatewayServices {
   readonly adminSessions: AdminSessions
   /** Opens the data dir and builds what needs its keys, once (nothing happens before first use). */
   opened(): Promise<Opened>
+  /** What opened() resolved to, once it has (the request path's way to skip an await). */
+  openedNow(): Opened | undefined
   /** With REDIS_URL: the tunnel directory shared with other instances; undefined otherwise (no Redis code runs). */
   readonly cluster: ClusterNode | undefined
   isDraining(): boolean

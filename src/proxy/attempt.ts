@@ -3,7 +3,7 @@ import type { ChannelOpener } from './channel-agent.ts'
 import type { ChannelPool } from './channel-pool.ts'
 import type { ByteMeter, ExchangeEnd, UpstreamResult, UpstreamTimeouts } from './exchange.ts'
 import { writeRequest, type RequestBody, type UpstreamRequest } from './request-writer.ts'
-import { ResponseReader, type ResponseHead } from './response-reader.ts'
+import { ResponseReader, type ResponseEvents, type ResponseHead } from './response-reader.ts'
 import type { FieldList, InterimResponse, UpstreamResponse } from './upstream-response.ts'
 
 /**
@@ -13,8 +13,23 @@ import type { FieldList, InterimResponse, UpstreamResponse } from './upstream-re
  */
 export const CONSUMER_LEFT = 'the consumer went away'
 
-/** How one attempt ended: retry on a fresh channel, or done with its result and the end of its body. */
-export type Outcome = { kind: 'retry'; message: string } | { kind: 'done'; result: UpstreamResult; ended: Promise<ExchangeEnd> }
+/** How one attempt ended: retry on a fresh channel, or done with its result (the end of its body is reported apart). */
+export type Outcome = { kind: 'retry'; message: string } | { kind: 'done'; result: UpstreamResult }
+
+/** Who runs an attempt: told its outcome once, and later, once, how the exchange ended. */
+export interface AttemptOwner {
+  settled(attempt: Attempt, outcome: Outcome): void
+  ended(attempt: Attempt, end: ExchangeEnd): void
+  /** The head has been awaited for SLOW_MS: from now on, watch for the consumer leaving. */
+  slow(attempt: Attempt): void
+}
+
+/**
+ * ms a response head may take before the exchange starts watching its consumer (most answers come
+ * sooner, and watching costs a runtime's abort signal per request: docs/BENCHMARKS.md, "Allocations
+ * per request"). A consumer that left earlier is noticed at this mark.
+ */
+export const SLOW_MS = 100
 
 /**
  * Where one attempt stands. `opening`: waiting for a channel. `waiting`: the request is on its way,
@@ -22,8 +37,19 @@ export type Outcome = { kind: 'retry'; message: string } | { kind: 'done'; resul
  */
 type Phase = 'opening' | 'waiting' | 'streaming' | 'over'
 
-/** One try on one channel, with one explicit phase instead of a flag per question. */
-export class Attempt {
+const NO_INTERIM: readonly InterimResponse[] = []
+const EMPTY_BODY = new Uint8Array(0)
+/** The attempt a channel is serving, for the listeners below (one set for every channel, no closures). */
+const ATTEMPT = Symbol('burrow.attempt')
+type Served = Duplex & { [ATTEMPT]?: Attempt }
+const NO_TRAILERS: Promise<FieldList> = Promise.resolve([])
+
+/**
+ * One try on one channel, with one explicit phase instead of a flag per question. It reports to its
+ * owner through calls, not promises, and is the reader's event sink itself: a small GET costs a
+ * handful of objects (docs/BENCHMARKS.md, "Allocations per request").
+ */
+export class Attempt implements ResponseEvents {
   #phase: Phase = 'opening'
   #channel: Duplex | undefined
   #reused = false
@@ -31,51 +57,45 @@ export class Attempt {
   #eof = false
   #held = false
   #requestSent = false
+  #finished = false
   #bytesIn = 0
   #bytesOut = 0
   #head: ResponseHead | undefined
-  #early: Uint8Array[] = []
-  #interim: InterimResponse[] = []
+  #early: Uint8Array | Uint8Array[] | undefined
+  #interim: InterimResponse[] | undefined
   #ctrl: ReadableStreamDefaultController<Uint8Array> | undefined
   #headTimer: ReturnType<typeof setTimeout> | undefined
+  /** The head timer's first mark is SLOW_MS (the owner is told), then the rest of the head timeout. */
+  #slowMarked = false
   #idleTimer: ReturnType<typeof setTimeout> | undefined
-  #settle!: (o: Outcome) => void
-  #endWith!: (e: ExchangeEnd) => void
-  #trailers: { resolve: (t: FieldList) => void; reject: (e: Error) => void; promise: Promise<FieldList> }
-  readonly #ended: Promise<ExchangeEnd>
+  /** A streamed chunked body's trailers, once asked for before the body ended. */
+  #trailers: { resolve: (t: FieldList) => void; reject: (e: Error) => void } | undefined
   readonly #reader: ResponseReader
 
   constructor(
+    private readonly owner: AttemptOwner,
     private readonly pool: ChannelPool,
     private readonly open: ChannelOpener,
     private readonly req: UpstreamRequest,
-    private readonly body: RequestBody,
+    private readonly requestBody: RequestBody,
     private readonly timeouts: UpstreamTimeouts,
     private readonly allowReuse: boolean,
-    private readonly connGone: () => string | undefined = () => undefined,
-    private readonly meter?: ByteMeter,
+    private readonly connGone: () => string | undefined,
+    private readonly meter: ByteMeter | undefined,
   ) {
-    this.#ended = new Promise((r) => (this.#endWith = r))
-    this.#trailers = deferred<FieldList>()
-    this.#reader = new ResponseReader(req.method, {
-      interim: (status, headers) => void this.#interim.push({ status, headers }),
-      head: (head) => this.#onHead(head),
-      body: (bytes) => this.#onBody(bytes),
-      complete: (trailers) => this.#trailers.resolve(trailers),
-    })
+    this.#reader = new ResponseReader(req.method, this)
   }
 
-  run(): Promise<Outcome> {
-    const outcome = new Promise<Outcome>((r) => (this.#settle = r))
+  /** Take an idle kept-alive channel or open one (the head timeout bounds the opening too). */
+  run(): void {
+    const idle = this.allowReuse ? this.pool.take() : undefined
+    if (idle !== undefined) return this.#onChannel(idle, true)
     this.#armHead()
-    this.pool.acquire(this.allowReuse, this.open).then(
-      (got) => this.#onChannel(got.channel, got.reused),
-      (err: Error) => {
-        const gone = this.connGone()
-        this.#fail(gone ?? `the agent could not reach its local service (${err.message})`, { noRetry: gone !== undefined })
-      },
-    )
-    return outcome
+    this.open((err, channel) => {
+      if (err === undefined && channel !== undefined) return this.#onChannel(channel, false)
+      const gone = this.connGone()
+      this.#fail(gone ?? `the agent could not reach its local service (${err?.message ?? 'channel refused'})`, { noRetry: gone !== undefined })
+    })
   }
 
   /** End early from outside (consumer gone, agent connection lost): 502 before the head, abort after. */
@@ -88,32 +108,43 @@ export class Attempt {
     this.#channel = channel
     this.#reused = reused
     this.#phase = 'waiting'
-    channel.on('data', this.#onData)
-    channel.on('end', this.#onEnd)
-    channel.on('close', this.#onClose)
-    channel.on('error', this.#onError)
+    ;(channel as Served)[ATTEMPT] = this
+    channel.on('data', onChannelData)
+    channel.on('end', onChannelEnd)
+    channel.on('close', onChannelClose)
+    channel.on('error', onChannelError)
     channel.resume()
-    // The head timeout counts the service's thinking, not the consumer's upload: it stops while the
-    // request body goes out and starts again once it is all sent.
+    // The head timeout counts the service's thinking, not the consumer's upload: it starts once the
+    // request is all sent (at once for a request without a body or with a small one).
     clearTimeout(this.#headTimer)
-    writeRequest(channel, this.req, this.body, (n) => {
-      this.#bytesOut += n
-      this.meter?.countOut(n)
-    }).then(
-      () => {
-        this.#requestSent = true
-        if (this.#head === undefined && this.#phase === 'waiting') this.#armHead()
-      },
+    const sending = writeRequest(channel, this.req, this.requestBody, this)
+    if (sending === undefined) return this.#sent()
+    sending.then(
+      () => this.#sent(),
       (err: Error) => this.#fail(`could not send the request body (${err.message})`),
     )
   }
 
-  #armHead(): void {
-    clearTimeout(this.#headTimer)
-    this.#headTimer = setTimeout(() => this.#timeout(), this.timeouts.head)
+  #sent(): void {
+    this.#requestSent = true
+    if (this.#head === undefined && this.#phase === 'waiting') this.#armHead()
   }
 
-  readonly #onData = (data: Buffer): void => {
+  /** @internal writeRequest's sink: `n` request body bytes went to the service. */
+  sentBytes(n: number): void {
+    this.#bytesOut += n
+    this.meter?.countOut(n)
+  }
+
+  #armHead(): void {
+    clearTimeout(this.#headTimer)
+    const head = this.timeouts.head
+    if (this.#slowMarked || head <= SLOW_MS) this.#headTimer = setTimeout(Attempt.#headTimedOut, head, this)
+    else this.#headTimer = setTimeout(Attempt.#slowMark, SLOW_MS, this)
+  }
+
+  /** @internal The channel's listener (see below). */
+  onData(data: Buffer): void {
     this.#gotBytes = true
     const malformed = this.#reader.push(data)
     // The service answered, only not in a form the gateway can relay: a 502, but its own answer (a
@@ -123,10 +154,11 @@ export class Attempt {
     if (this.#reader.state === 'complete') this.#finish(true)
   }
 
-  readonly #onEnd = (): void => {
+  /** @internal The channel's listener (see below). */
+  onEnd(): void {
     // ssh2 ends a channel's stream on CLOSE too (and on its connection's end): only EOF says the
     // service finished sending.
-    if (closedWithoutEof(this.#channel) || this.connGone() !== undefined) return this.#onClose()
+    if (closedWithoutEof(this.#channel) || this.connGone() !== undefined) return this.onClose()
     this.#eof = true
     const cut = this.#reader.end()
     if (cut !== undefined) this.#fail(cut)
@@ -136,7 +168,8 @@ export class Attempt {
 
   // A channel closed without EOF: the agent's socket to the service failed (a reset), or the
   // agent dropped the channel; a clean close of the service's side arrives as 'end' first.
-  readonly #onClose = (): void => {
+  /** @internal The channel's listener (see below). */
+  onClose(): void {
     if (this.#reader.state === 'complete') return
     const gone = this.connGone()
     if (gone !== undefined) return this.#fail(gone, { noRetry: true })
@@ -144,20 +177,34 @@ export class Attempt {
     this.#fail(this.#reader.state === 'head' ? 'the local service reset the connection' : 'the local service reset the connection before the response was complete')
   }
 
-  readonly #onError = (err: Error): void => {
+  /** @internal The channel's listener (see below). */
+  onError(err: Error): void {
     const gone = this.connGone()
     this.#fail(gone ?? `the tunnel failed (${err.message})`, { noRetry: gone !== undefined })
   }
 
-  #onHead(head: ResponseHead): void {
+  /** @internal ResponseEvents: an informational (1xx) head to pass on before the final one. */
+  interim(status: number, headers: FieldList): void {
+    ;(this.#interim ??= []).push({ status, headers })
+  }
+
+  /** @internal ResponseEvents: the final head. */
+  head(head: ResponseHead): void {
     clearTimeout(this.#headTimer)
     this.#head = head
   }
 
-  #onBody(bytes: Uint8Array): void {
+  /** @internal ResponseEvents: body bytes, held until the head is handed over, then streamed. */
+  body(bytes: Uint8Array): void {
     this.#bytesIn += bytes.byteLength
     this.meter?.countIn(bytes.byteLength)
-    if (this.#phase !== 'streaming') return void this.#early.push(bytes)
+    if (this.#phase !== 'streaming') {
+      const early = this.#early
+      if (early === undefined) this.#early = bytes
+      else if (Array.isArray(early)) early.push(bytes)
+      else this.#early = [early, bytes]
+      return
+    }
     const ctrl = this.#ctrl!
     ctrl.enqueue(bytes)
     if ((ctrl.desiredSize ?? 1) <= 0) {
@@ -167,6 +214,14 @@ export class Attempt {
       this.#held = true
     } else this.#armIdle()
   }
+
+  /** @internal ResponseEvents: the response is complete, with a chunked body's trailers. */
+  complete(trailers: FieldList): void {
+    this.#trailers?.resolve(trailers)
+    this.#trailers = undefined
+    this.#finalTrailers = trailers
+  }
+  #finalTrailers: FieldList | undefined
 
   /** The consumer read: let the service send again, and time its silence from now. */
   #pull(): void {
@@ -184,17 +239,20 @@ export class Attempt {
    */
   #answer(): void {
     const head = this.#head!
+    const early = this.#early
+    this.#early = undefined
     let body: UpstreamResponse['body']
+    let trailers: Promise<FieldList>
     if (head.bodyless) body = null
-    else if (this.#reader.state === 'complete') body = this.#early.length === 1 ? this.#early[0]! : Buffer.concat(this.#early)
+    else if (this.#reader.state === 'complete') body = early === undefined ? EMPTY_BODY : Array.isArray(early) ? Buffer.concat(early) : early
     else {
       this.#phase = 'streaming'
-      const early = this.#early
       body = new ReadableStream<Uint8Array>(
         {
           start: (c) => {
             this.#ctrl = c
-            for (const bytes of early) c.enqueue(bytes)
+            if (Array.isArray(early)) for (const bytes of early) c.enqueue(bytes)
+            else if (early !== undefined) c.enqueue(early)
           },
           pull: () => this.#pull(),
           cancel: () => this.#fail(CONSUMER_LEFT, { noRetry: true }),
@@ -203,29 +261,41 @@ export class Attempt {
       )
       this.#armIdle()
     }
-    this.#early = []
+    if (this.#phase === 'streaming') {
+      trailers = new Promise<FieldList>((resolve, reject) => (this.#trailers = { resolve, reject }))
+      trailers.catch(() => {})
+    } else trailers = this.#finalTrailers === undefined || this.#finalTrailers.length === 0 ? NO_TRAILERS : Promise.resolve(this.#finalTrailers)
     if (this.#phase !== 'streaming') this.#phase = 'over'
-    this.#settle({
-      kind: 'done',
-      result: { ok: true, response: { status: head.status, statusText: head.statusText, headers: head.headers, body, interim: this.#interim, trailers: this.#trailers.promise } },
-      ended: this.#ended,
-    })
+    const response: UpstreamResponse = { status: head.status, statusText: head.statusText, headers: head.headers, body, interim: this.#interim ?? NO_INTERIM, trailers }
+    this.owner.settled(this, { kind: 'done', result: { ok: true, response } })
   }
 
   #armIdle(): void {
     if (this.timeouts.idle <= 0) return
     clearTimeout(this.#idleTimer)
-    this.#idleTimer = setTimeout(() => this.#fail(`local service silent for ${this.timeouts.idle} ms`), this.timeouts.idle)
+    this.#idleTimer = setTimeout(Attempt.#idleTimedOut, this.timeouts.idle, this)
   }
 
-  #timeout(): void {
-    if (this.#head !== undefined) return
-    this.#settleFailure('upstream_timeout', `no response head from the local service within ${this.timeouts.head} ms`)
+  // Timers get the attempt as their argument: no closure per timer.
+  static #idleTimedOut(a: Attempt): void {
+    a.#fail(`local service silent for ${a.timeouts.idle} ms`)
+  }
+
+  static #slowMark(a: Attempt): void {
+    if (a.#head !== undefined || a.#phase === 'over') return
+    a.#slowMarked = true
+    a.#headTimer = setTimeout(Attempt.#headTimedOut, a.timeouts.head - SLOW_MS, a)
+    a.owner.slow(a)
+  }
+
+  static #headTimedOut(a: Attempt): void {
+    if (a.#head !== undefined) return
+    a.#settleFailure('upstream_timeout', `no response head from the local service within ${a.timeouts.head} ms`)
   }
 
   /**
    * Something went wrong. Before the head: a reused channel that died without a byte is retried
-   * (once, by the caller), anything else is a 502. After it: the body stream errors, so the
+   * (once, by the owner), anything else is a 502. After it: the body stream errors, so the
    * consumer's connection is aborted rather than ended as if complete.
    */
   #fail(message: string, opts: { noRetry?: boolean; answered?: boolean } = {}): void {
@@ -242,11 +312,11 @@ export class Attempt {
     if (this.#phase === 'over') return this.#finish(false)
     if (this.#reused && !this.#gotBytes && this.allowReuse && opts.noRetry !== true) {
       this.#phase = 'over'
+      this.#finished = true
       clearTimeout(this.#headTimer)
       this.#detach()
       this.#channel?.destroy()
-      this.#trailers.promise.catch(() => {})
-      return this.#settle({ kind: 'retry', message })
+      return this.owner.settled(this, { kind: 'retry', message })
     }
     this.#settleFailure('upstream_unreachable', message, opts.answered === true)
   }
@@ -254,7 +324,7 @@ export class Attempt {
   #settleFailure(code: 'upstream_unreachable' | 'upstream_timeout', message: string, answered = false): void {
     if (this.#phase === 'over' || this.#phase === 'streaming') return
     this.#phase = 'over'
-    this.#settle({ kind: 'done', result: answered ? { ok: false, code, message, serviceAnswered: true } : { ok: false, code, message }, ended: this.#ended })
+    this.owner.settled(this, { kind: 'done', result: answered ? { ok: false, code, message, serviceAnswered: true } : { ok: false, code, message } })
     this.#finish(false)
   }
 
@@ -274,19 +344,19 @@ export class Attempt {
     const channel = this.#channel
     if (ok && this.#head?.keepAlive === true && this.#requestSent && this.#reader.cleanEnd && channel !== undefined) this.pool.recycle(channel, this.#head.keepAliveMs)
     else channel?.destroy()
-    if (!ok) this.#trailers.reject(new Error('the response failed'))
-    this.#trailers.promise.catch(() => {})
-    this.#endWith(cut === undefined ? { ok, bytesIn: this.#bytesIn, bytesOut: this.#bytesOut } : { ok, cut, bytesIn: this.#bytesIn, bytesOut: this.#bytesOut })
+    if (!ok) this.#trailers?.reject(new Error('the response failed'))
+    this.#trailers = undefined
+    this.owner.ended(this, cut === undefined ? { ok, bytesIn: this.#bytesIn, bytesOut: this.#bytesOut } : { ok, cut, bytesIn: this.#bytesIn, bytesOut: this.#bytesOut })
   }
-  #finished = false
 
   #detach(): void {
     const ch = this.#channel
     if (ch === undefined) return
-    ch.off('data', this.#onData)
-    ch.off('end', this.#onEnd)
-    ch.off('close', this.#onClose)
-    ch.off('error', this.#onError)
+    ch.off('data', onChannelData)
+    ch.off('end', onChannelEnd)
+    ch.off('close', onChannelClose)
+    ch.off('error', onChannelError)
+    ;(ch as Served)[ATTEMPT] = undefined
   }
 }
 
@@ -295,12 +365,16 @@ function closedWithoutEof(channel: Duplex | undefined): boolean {
   return (channel as { incoming?: { state?: string } } | undefined)?.incoming?.state === 'closed'
 }
 
-function deferred<T>(): { resolve: (v: T) => void; reject: (e: Error) => void; promise: Promise<T> } {
-  let resolve!: (v: T) => void
-  let reject!: (e: Error) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  return { resolve, reject, promise }
+// One set of listeners for every channel; `this` is the channel (EventEmitter's rule).
+function onChannelData(this: Served, data: Buffer): void {
+  this[ATTEMPT]?.onData(data)
+}
+function onChannelEnd(this: Served): void {
+  this[ATTEMPT]?.onEnd()
+}
+function onChannelClose(this: Served): void {
+  this[ATTEMPT]?.onClose()
+}
+function onChannelError(this: Served, err: Error): void {
+  this[ATTEMPT]?.onError(err)
 }

@@ -1,5 +1,4 @@
 import type { Duplex } from 'node:stream'
-import type { ChannelOpener } from './channel-agent.ts'
 
 // An idle kept-alive channel is dropped after this long. Below Node's default server
 // keepAliveTimeout (5 s), so we usually let go before the local service does, which keeps the
@@ -10,9 +9,12 @@ const SERVICE_MARGIN_MS = 1_000
 
 interface IdleEntry {
   readonly channel: Duplex
-  readonly timer: ReturnType<typeof setTimeout>
-  readonly onGone: () => void
+  readonly timer: ReturnType<typeof setTimeout> | number
 }
+
+/** The pool an idle channel rests in, for the listeners below (one set for every channel, no closures). */
+const RESTING = Symbol('burrow.resting')
+type Resting = Duplex & { [RESTING]?: ChannelPool }
 
 /**
  * The idle, kept-alive channels of one agent connection. A channel comes back here only after a
@@ -44,13 +46,6 @@ export class ChannelPool {
     }
   }
 
-  /** An idle channel if one is there, else a fresh one from `open`. */
-  acquire(allowReuse: boolean, open: ChannelOpener): Promise<{ channel: Duplex; reused: boolean }> {
-    const idle = allowReuse ? this.take() : undefined
-    if (idle !== undefined) return Promise.resolve({ channel: idle, reused: true })
-    return new Promise((resolve, reject) => open((err, channel) => (err !== undefined || channel === undefined ? reject(err ?? new Error('channel refused')) : resolve({ channel, reused: false }))))
-  }
-
   /**
    * Keep `channel` for the next request, at most `serviceKeepsMs` (what the service said it keeps an
    * idle connection, `Keep-Alive: timeout=N`) less a second, so the gateway lets go first.
@@ -58,21 +53,20 @@ export class ChannelPool {
   recycle(channel: Duplex, serviceKeepsMs?: number): void {
     const keepMs = serviceKeepsMs === undefined ? this.#idleMs : Math.min(this.#idleMs, serviceKeepsMs - SERVICE_MARGIN_MS)
     if (this.#closed || !usable(channel) || keepMs <= 0) return void channel.destroy()
-    const onGone = () => {
-      const at = this.#idle.indexOf(entry)
-      if (at >= 0) {
-        this.#idle.splice(at, 1)
-        this.#forget(entry)
-      }
-      channel.destroy()
-    }
-    const entry: IdleEntry = { channel, timer: setTimeout(onGone, keepMs), onGone }
+    ;(channel as Resting)[RESTING] = this
     // While idle, any byte, EOF or close means the channel cannot carry another exchange.
-    channel.on('data', onGone)
-    channel.once('end', onGone)
-    channel.once('close', onGone)
-    channel.once('error', onGone)
-    this.#idle.push(entry)
+    channel.on('data', onRestingGone)
+    channel.on('end', onRestingGone)
+    channel.on('close', onRestingGone)
+    channel.on('error', onRestingGone)
+    this.#idle.push({ channel, timer: setTimeout(restingExpired, keepMs, channel) })
+  }
+
+  /** @internal `channel` is done resting (its time is up, or it spoke, ended or closed): close it. */
+  drop(channel: Duplex): void {
+    const at = this.#idle.findIndex((e) => e.channel === channel)
+    if (at >= 0) this.#forget(this.#idle.splice(at, 1)[0]!)
+    channel.destroy()
   }
 
   /** Close every idle channel (the connection is going away); channels offered later are closed too. */
@@ -86,11 +80,23 @@ export class ChannelPool {
 
   #forget(entry: IdleEntry): void {
     clearTimeout(entry.timer)
-    entry.channel.off('data', entry.onGone)
-    entry.channel.off('end', entry.onGone)
-    entry.channel.off('close', entry.onGone)
-    entry.channel.off('error', entry.onGone)
+    const channel = entry.channel as Resting
+    channel.off('data', onRestingGone)
+    channel.off('end', onRestingGone)
+    channel.off('close', onRestingGone)
+    channel.off('error', onRestingGone)
+    channel[RESTING] = undefined
   }
+}
+
+// One listener and one timer callback for every resting channel; `this` is the channel (EventEmitter's rule).
+function onRestingGone(this: Resting): void {
+  const pool = this[RESTING]
+  if (pool === undefined) this.destroy()
+  else pool.drop(this)
+}
+function restingExpired(channel: Resting): void {
+  onRestingGone.call(channel)
 }
 
 function usable(channel: Duplex): boolean {

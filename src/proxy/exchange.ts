@@ -1,6 +1,6 @@
 import type { ChannelOpener } from './channel-agent.ts'
 import type { ChannelPool } from './channel-pool.ts'
-import { Attempt, CONSUMER_LEFT } from './attempt.ts'
+import { Attempt, CONSUMER_LEFT, type AttemptOwner, type Outcome } from './attempt.ts'
 
 export { CONSUMER_LEFT } from './attempt.ts'
 import { prepareBody, type RequestBody, type UpstreamRequest } from './request-writer.ts'
@@ -17,7 +17,9 @@ export interface UpstreamTimeouts {
 
 /**
  * Lets something outside end the exchange early (the consumer went away). The exchange passes its
- * `cancel`; the hook returns how to unsubscribe.
+ * `cancel`; the hook returns how to unsubscribe. Called only once the head has been awaited for
+ * SLOW_MS (attempt.ts): a consumer that left sooner is noticed then; after the head, a streamed
+ * body's cancel tells the exchange instead.
  */
 export type CancelHook = (cancel: (reason: string) => void) => () => void
 
@@ -78,46 +80,101 @@ export type UpstreamResult =
  * request is written by request-writer.ts, the response read by response-reader.ts and handed back
  * as soon as its head is known: the body as bytes when it came with the head, else as a stream.
  * `onEnd` runs exactly once, when the exchange is over for good (body relayed, failed or cancelled).
+ * One promise per exchange (the result); attempts report by calls (docs/BENCHMARKS.md,
+ * "Allocations per request").
  */
-export async function exchange(pool: ChannelPool, open: ChannelOpener, req: UpstreamRequest, options: ExchangeOptions, onEnd: (end: ExchangeEnd) => void): Promise<UpstreamResult> {
-  let current: Attempt | undefined
-  let cancelled: string | undefined
-  const unsubscribe = options.onCancel?.((reason) => {
-    cancelled ??= reason
-    current?.cancel(reason)
-  })
-  const end = (e: ExchangeEnd) => {
-    unsubscribe?.()
-    onEnd(e)
-  }
-  let body: RequestBody
-  try {
-    body = await prepareBody(req)
-  } catch (err) {
-    // A consumer that goes away mid-body makes this read throw; onEnd must still run (it frees the slot).
-    end({ ok: false, bytesIn: 0, bytesOut: 0 })
-    return { ok: false, code: 'upstream_unreachable', message: `the request body ended early (${(err as Error).message})`, consumerFault: true }
-  }
-  // A body read whole can be sent twice; a streamed one cannot, so it never rides a reused channel.
-  const replayable = body.kind !== 'stream'
-  for (let attempt = 0; ; attempt++) {
-    if (cancelled !== undefined) {
-      end({ ok: false, bytesIn: 0, bytesOut: 0 })
-      return cancelled === CONSUMER_LEFT ? { ok: false, code: 'upstream_unreachable', message: cancelled, consumerFault: true } : { ok: false, code: 'upstream_unreachable', message: cancelled }
-    }
-    current = new Attempt(pool, open, req, body, options.timeouts, replayable && attempt === 0, options.connGone, options.meter)
-    const outcome = await current.run()
-    if (outcome.kind === 'done') {
-      outcome.ended.then(end)
-      const result = outcome.result
-      if (!result.ok && cancelled === CONSUMER_LEFT) return { ...result, consumerFault: true }
-      return result
-    }
-    // A reused channel died before any response byte: the service had just closed it. Once more, fresh.
-    if (attempt > 0) {
-      end({ ok: false, bytesIn: 0, bytesOut: 0 })
-      return { ok: false, code: 'upstream_unreachable', message: outcome.message }
-    }
-  }
+export function exchange(pool: ChannelPool, open: ChannelOpener, req: UpstreamRequest, options: ExchangeOptions, onEnd: (end: ExchangeEnd) => void): Promise<UpstreamResult> {
+  return new Exchange(pool, open, req, options, onEnd).start()
 }
 
+const NO_BODY: RequestBody = { kind: 'none' }
+const notGone = (): string | undefined => undefined
+
+/** The attempts of one exchange: the first, and at most one retry on a fresh channel. */
+class Exchange implements AttemptOwner {
+  #current: Attempt | undefined
+  #cancelled: string | undefined
+  #retried = false
+  #replayable = true
+  #body: RequestBody = NO_BODY
+  #unsubscribe: (() => void) | undefined
+  #resolve!: (r: UpstreamResult) => void
+
+  constructor(
+    private readonly pool: ChannelPool,
+    private readonly open: ChannelOpener,
+    private readonly req: UpstreamRequest,
+    private readonly options: ExchangeOptions,
+    private readonly onEnd: (end: ExchangeEnd) => void,
+  ) {}
+
+  start(): Promise<UpstreamResult> {
+    const result = new Promise<UpstreamResult>((r) => (this.#resolve = r))
+    if (this.req.body === null) this.#next()
+    else {
+      prepareBody(this.req).then(
+        (body) => {
+          this.#body = body
+          // A body read whole can be sent twice; a streamed one cannot, so it never rides a reused channel.
+          this.#replayable = body.kind !== 'stream'
+          this.#next()
+        },
+        (err: Error) => {
+          // A consumer that goes away mid-body makes this read throw; onEnd must still run (it frees the slot).
+          this.#end({ ok: false, bytesIn: 0, bytesOut: 0 })
+          this.#resolve({ ok: false, code: 'upstream_unreachable', message: `the request body ended early (${err.message})`, consumerFault: true })
+        },
+      )
+    }
+    return result
+  }
+
+  #next(): void {
+    const cancelled = this.#cancelled
+    if (cancelled !== undefined) {
+      this.#end({ ok: false, bytesIn: 0, bytesOut: 0 })
+      return this.#resolve(cancelled === CONSUMER_LEFT ? { ok: false, code: 'upstream_unreachable', message: cancelled, consumerFault: true } : { ok: false, code: 'upstream_unreachable', message: cancelled })
+    }
+    const o = this.options
+    const attempt = new Attempt(this, this.pool, this.open, this.req, this.#body, o.timeouts, this.#replayable && !this.#retried, o.connGone ?? notGone, o.meter)
+    this.#current = attempt
+    attempt.run()
+  }
+
+  settled(attempt: Attempt, outcome: Outcome): void {
+    if (attempt !== this.#current) return
+    if (outcome.kind === 'done') {
+      const result = outcome.result
+      return this.#resolve(!result.ok && this.#cancelled === CONSUMER_LEFT ? { ...result, consumerFault: true } : result)
+    }
+    // A reused channel died before any response byte: the service had just closed it. Once more, fresh.
+    if (this.#retried) {
+      this.#end({ ok: false, bytesIn: 0, bytesOut: 0 })
+      return this.#resolve({ ok: false, code: 'upstream_unreachable', message: outcome.message })
+    }
+    this.#retried = true
+    this.#next()
+  }
+
+  slow(attempt: Attempt): void {
+    if (attempt !== this.#current || this.#watching) return
+    this.#watching = true
+    const onCancel = this.options.onCancel
+    if (onCancel === undefined) return
+    this.#unsubscribe = onCancel((reason) => {
+      this.#cancelled ??= reason
+      this.#current?.cancel(reason)
+    })
+  }
+  #watching = false
+
+  ended(attempt: Attempt, end: ExchangeEnd): void {
+    if (attempt === this.#current) this.#end(end)
+  }
+
+  #end(end: ExchangeEnd): void {
+    this.#unsubscribe?.()
+    this.#unsubscribe = undefined
+    this.onEnd(end)
+  }
+}

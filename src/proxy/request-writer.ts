@@ -62,23 +62,33 @@ export function requestHead(req: UpstreamRequest, body: RequestBody): string {
   return head + CRLF
 }
 
+/** Told of request body bytes as they are written. */
+export interface SentBytesSink {
+  sentBytes(n: number): void
+}
+
 /**
- * Write the whole request onto `channel`. For a streamed body, resolves once the last byte is
- * written (waiting for 'drain' as the channel's window asks), counting body bytes with `count`;
- * rejects if the consumer's body fails or the channel closes while sending.
+ * Write the whole request onto `channel`, counting body bytes into `sink`. A request without a
+ * body or with a buffered one is written at once: undefined (no promise for the common GET). A
+ * streamed body returns a promise that resolves once its last byte is written (waiting for 'drain'
+ * as the channel's window asks) and rejects if the consumer's body fails or the channel closes.
  */
-export async function writeRequest(channel: Duplex, req: UpstreamRequest, body: RequestBody, count: (bytes: number) => void): Promise<void> {
+export function writeRequest(channel: Duplex, req: UpstreamRequest, body: RequestBody, sink: SentBytesSink): Promise<void> | undefined {
   const head = requestHead(req, body)
   if (body.kind === 'none') {
     channel.write(head, 'latin1')
-    return
+    return undefined
   }
   if (body.kind === 'buffered') {
     channel.write(Buffer.concat([Buffer.from(head, 'latin1'), body.bytes]))
-    count(body.bytes.byteLength)
-    return
+    sink.sentBytes(body.bytes.byteLength)
+    return undefined
   }
   channel.write(head, 'latin1')
+  return streamBody(channel, body, sink)
+}
+
+async function streamBody(channel: Duplex, body: Extract<RequestBody, { kind: 'stream' }>, sink: SentBytesSink): Promise<void> {
   const chunked = body.length === undefined
   const reader = body.stream.getReader()
   try {
@@ -91,7 +101,7 @@ export async function writeRequest(channel: Duplex, req: UpstreamRequest, body: 
         throw new Error('the channel closed while sending')
       }
       if (value.byteLength === 0) continue
-      count(value.byteLength)
+      sink.sentBytes(value.byteLength)
       let ok: boolean
       if (chunked) {
         channel.write(`${value.byteLength.toString(16)}${CRLF}`)

@@ -44,33 +44,22 @@ class TrailingBytes extends Error {}
  * Reads one HTTP/1.1 response from a local service, as bytes arrive, and reports it through
  * `events`. A response the gateway could not pass on faithfully is "malformed": `push()` or `end()`
  * returns the reason, and nothing more is reported. Named callbacks, one explicit state.
+ * The parser's callbacks live on its prototype: no closures per response (docs/BENCHMARKS.md,
+ * "Allocations per request").
  */
 export class ResponseReader {
   #state: ReaderState = 'head'
-  readonly #parser = new HTTPParser(HTTPParser.RESPONSE)
+  readonly #parser: ReaderParser
   readonly #events: ResponseEvents
   readonly #method: string
   #interim = false
-  #trailers: FieldList = []
+  #trailers: FieldList = NO_FIELDS
   #trailingBytes = false
 
   constructor(method: string, events: ResponseEvents) {
     this.#method = method
     this.#events = events
-    const p = this.#parser
-    ;(p as unknown as { maxHeaderSize: number }).maxHeaderSize = MAX_RESPONSE_HEAD_BYTES
-    // A malformed chunk-size line must not read as the last chunk (http-parser-js parses `zz` as 0).
-    ;(p as unknown as Record<string, unknown>).BODY_CHUNKHEAD = function (this: ParserInternals) {
-      const line = this.consumeLine()
-      if (line === undefined) return
-      if (!CHUNK_SIZE.test(line)) throw new Malformed('invalid chunk size')
-      this.body_bytes = parseInt(line, 16)
-      this.state = this.body_bytes > 0 ? 'BODY_CHUNK' : 'BODY_CHUNKTRAILERS'
-    }
-    p[HTTPParser.kOnHeadersComplete] = (info) => this.#onHeadersComplete(info)
-    p[HTTPParser.kOnHeaders] = (fields) => void (this.#trailers = checkTrailers(fields))
-    p[HTTPParser.kOnBody] = (chunk, offset, length) => this.#onBody(chunk.subarray(offset, offset + length))
-    p[HTTPParser.kOnMessageComplete] = () => this.#onMessageComplete()
+    this.#parser = new ReaderParser(this)
   }
 
   get state(): ReaderState {
@@ -128,7 +117,8 @@ export class ResponseReader {
     return reason
   }
 
-  #onHeadersComplete(info: { statusCode: number; statusMessage: string; headers: string[]; shouldKeepAlive: boolean }): number {
+  /** @internal The parser's kOnHeadersComplete. */
+  onHeadersComplete(info: { statusCode: number; statusMessage: string; headers: string[]; shouldKeepAlive: boolean }): number {
     const status = info.statusCode
     if (status >= 100 && status < 200) {
       // 101 answers an upgrade this request did not ask for; 100 Continue is for the sender only.
@@ -152,11 +142,18 @@ export class ResponseReader {
     return bodyless ? 1 : 0
   }
 
-  #onBody(bytes: Uint8Array): void {
+  /** @internal The parser's kOnHeaders: a chunked body's trailers. */
+  onTrailers(fields: string[]): void {
+    this.#trailers = checkTrailers(fields)
+  }
+
+  /** @internal The parser's kOnBody. */
+  onBody(bytes: Uint8Array): void {
     if (this.#state === 'body') this.#events.body(bytes)
   }
 
-  #onMessageComplete(): void {
+  /** @internal The parser's kOnMessageComplete. */
+  onMessageComplete(): void {
     if (this.#interim) {
       this.#interim = false
       return
@@ -187,8 +184,45 @@ function keepAliveTimeout(raw: readonly string[]): number | undefined {
   return undefined
 }
 
+const NO_FIELDS: FieldList = []
+
 interface ParserInternals {
   state: string
   body_bytes: number | null
   consumeLine(): string | undefined
 }
+
+type HeadInfo = Parameters<ResponseReader['onHeadersComplete']>[0]
+
+/**
+ * http-parser-js calls `this[kOn…]` on itself, so the reader's callbacks are methods of this
+ * subclass's prototype, shared by every response, instead of four closures per response.
+ */
+class ReaderParser extends HTTPParser {
+  constructor(readonly reader: ResponseReader) {
+    super(HTTPParser.RESPONSE)
+    ;(this as unknown as { maxHeaderSize: number }).maxHeaderSize = MAX_RESPONSE_HEAD_BYTES
+  }
+}
+Object.assign(ReaderParser.prototype, {
+  // A malformed chunk-size line must not read as the last chunk (http-parser-js parses `zz` as 0).
+  BODY_CHUNKHEAD(this: ParserInternals) {
+    const line = this.consumeLine()
+    if (line === undefined) return
+    if (!CHUNK_SIZE.test(line)) throw new Malformed('invalid chunk size')
+    this.body_bytes = parseInt(line, 16)
+    this.state = this.body_bytes > 0 ? 'BODY_CHUNK' : 'BODY_CHUNKTRAILERS'
+  },
+  [HTTPParser.kOnHeadersComplete](this: ReaderParser, info: HeadInfo) {
+    return this.reader.onHeadersComplete(info)
+  },
+  [HTTPParser.kOnHeaders](this: ReaderParser, fields: string[]) {
+    this.reader.onTrailers(fields)
+  },
+  [HTTPParser.kOnBody](this: ReaderParser, chunk: Buffer, offset: number, length: number) {
+    this.reader.onBody(chunk.subarray(offset, offset + length))
+  },
+  [HTTPParser.kOnMessageComplete](this: ReaderParser) {
+    this.reader.onMessageComplete()
+  },
+})

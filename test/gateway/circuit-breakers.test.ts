@@ -65,6 +65,19 @@ describe('CircuitBreakers', () => {
     expect(b.admit('alice').ok).toBe(false)
   })
 
+  test('requests that began while closed and fail after it opened count once: the breaker opens once, each gets its own result', async () => {
+    const { b } = breakers(2)
+    const gates: (() => void)[] = []
+    const slow = () => b.run('alice', () => new Promise<typeof fail>((r) => gates.push(() => r(fail))), (v) => v)
+    const runs = [slow(), slow(), slow()]
+    await Bun.sleep(0)
+    for (const open of gates) open()
+    expect(await Promise.all(runs)).toEqual([fail, fail, fail])
+    expect(b.view('alice')).toMatchObject({ state: 'open' })
+    expect(b.transitions.open).toBe(1)
+    expect(await attempt(b, 'alice', ok)).toBe(false)
+  })
+
   test('failures 0: no breaker at all', async () => {
     const { b } = breakers(0)
     for (let i = 0; i < 10; i++) expect(await attempt(b, 'alice', fail)).toBe(true)

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { Duplex } from 'node:stream'
 import type { ChannelOpener } from '../../src/proxy/channel-agent.ts'
 import { ChannelPool } from '../../src/proxy/channel-pool.ts'
+import { SLOW_MS } from '../../src/proxy/attempt.ts'
 import { exchange, type ExchangeEnd, type ExchangeOptions } from '../../src/proxy/exchange.ts'
 import type { UpstreamResponse } from '../../src/proxy/upstream-response.ts'
 
@@ -140,12 +141,18 @@ describe('request head bytes', () => {
 
 /** A channel whose far end answers every request with `reply`, in one write. */
 class OneShot extends Duplex {
-  constructor(private readonly reply: string | Buffer) {
+  /** `afterMs`: answer that much later (a service thinking before its head). */
+  constructor(
+    private readonly reply: string | Buffer,
+    private readonly afterMs = 0,
+  ) {
     super()
   }
   override _read(): void {}
   override _write(_chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    setImmediate(() => this.push(typeof this.reply === 'string' ? Buffer.from(this.reply, 'latin1') : this.reply))
+    const answer = () => this.push(typeof this.reply === 'string' ? Buffer.from(this.reply, 'latin1') : this.reply)
+    if (this.afterMs > 0) setTimeout(answer, this.afterMs)
+    else setImmediate(answer)
     cb()
   }
 }
@@ -257,7 +264,7 @@ describe('exchange() ends at once when cancelled (the consumer left, the agent c
         return () => unsubscribed++
       },
     }, (e) => ends.push(e))
-    await Bun.sleep(5)
+    await Bun.sleep(SLOW_MS + 20)
     cancel!('the agent connection was closed (no sign of life (stale))')
     expect(await pending).toEqual({ ok: false, code: 'upstream_unreachable', message: 'the agent connection was closed (no sign of life (stale))' })
     await Bun.sleep(0)
@@ -266,8 +273,20 @@ describe('exchange() ends at once when cancelled (the consumer left, the agent c
     expect(unsubscribed).toBe(1)
   })
 
+  test('the hook is asked only once the head has taken SLOW_MS; a head that comes sooner never asks it', async () => {
+    let asked = 0
+    const onCancel = () => (asked++, () => {})
+    const fast = await exchange(new ChannelPool(), (cb) => cb(undefined, new OneShot(OK)), get, { timeouts: { head: 1000, idle: 0 }, onCancel }, () => {})
+    expect(fast.ok).toBe(true)
+    await Bun.sleep(SLOW_MS + 50)
+    expect(asked).toBe(0)
+    const slow = await exchange(new ChannelPool(), (cb) => cb(undefined, new OneShot(OK, SLOW_MS + 50)), get, { timeouts: { head: 1000, idle: 0 }, onCancel }, () => {})
+    expect(slow.ok).toBe(true)
+    expect(asked).toBe(1)
+  })
+
   test('while streaming: the body errors (never ends as if complete) and the channel is destroyed', async () => {
-    const ch = new OneShot('HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n')
+    const ch = new OneShot('HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n', SLOW_MS + 20)
     let cancel: ((reason: string) => void) | undefined
     let ended: ExchangeEnd | undefined
     const r = await exchange(new ChannelPool(), (cb) => cb(undefined, ch), get, { timeouts: { head: 1000, idle: 0 }, onCancel: (fn) => ((cancel = fn), () => {}) }, (e) => (ended = e))

@@ -7,7 +7,7 @@ import { forwardToHolder } from '../cluster-forward.ts'
 import { beginObserved, serveHeld, type HeldRequest } from '../serve-held.ts'
 import { mountPrefixOf } from '../tunnel-prefix.ts'
 import type { GatewayServices } from '../services.ts'
-import { errorResponse } from '../errors.ts'
+import { errorResponse, type ErrorCode } from '../errors.ts'
 import { retryAfterSeconds, type RateVerdict } from '../rate-limits.ts'
 import { checkWebSocketUpgrade } from '../websocket-handshake.ts'
 import { requestIdOf, withRequestId } from '../request-id.ts'
@@ -17,12 +17,11 @@ import { requestIdOf, withRequestId } from '../request-id.ts'
  * local service sees (prefix stripped, query kept); `route` says how the request got here. Every
  * answer carries the request's id as X-Request-Id, Burrow's own error answers included.
  */
-export async function proxyToTunnel(svc: GatewayServices, c: Context, tunnel: string, upstreamPath: string, route: ConsumerRoute): Promise<Response> {
+export function proxyToTunnel(svc: GatewayServices, c: Context, tunnel: string, upstreamPath: string, route: ConsumerRoute): Promise<Response> {
   const requestId = requestIdOf(c.req.header(REQUEST_ID_FIELD))
   // For app.onError: an exception on the way still answers (and logs) with this id.
   c.set('requestId', requestId)
-  const res = await admitAndRelay(svc, c, tunnel, upstreamPath, route, requestId)
-  return res
+  return admitAndRelay(svc, c, tunnel, upstreamPath, route, requestId)
 }
 
 async function admitAndRelay(svc: GatewayServices, c: Context, tunnel: string, upstreamPath: string, route: ConsumerRoute, requestId: string): Promise<Response> {
@@ -30,7 +29,7 @@ async function admitAndRelay(svc: GatewayServices, c: Context, tunnel: string, u
   const own = (res: Response) => withRequestId(res, requestId)
   if (svc.isDraining()) return own(errorResponse('draining', 'the gateway is shutting down', { connection: 'close' }))
   if (!TUNNEL_NAME.test(tunnel)) return own(errorResponse('tunnel_not_found', `no tunnel named ${JSON.stringify(tunnel.slice(0, 80))}`))
-  const { verify } = await svc.opened()
+  const { verify } = svc.openedNow() ?? (await svc.opened())
   const registry = svc.registry
   const remote = svc.client(c)
   // Per client IP before the token is even looked at: a flood costs no signature checks.
@@ -51,18 +50,18 @@ async function admitAndRelay(svc: GatewayServices, c: Context, tunnel: string, u
   if (!access.ok) return own(access.response)
   // From here the request belongs to the tunnel: the inspector shows it and the metrics time it.
   const observed = beginObserved(svc, requestId, tunnel, c.req.method, upstreamPath, remote.address)
-  const { record, refuse } = observed
+  const record = observed.record
   // Per tunnel owner once the request is authorized, so strangers cannot spend the owner's budget
   // (except on a public tunnel, where anyone may, and the budget protects the owner's machine).
   const byUser = svc.limits.consumerUser(tunnel)
-  if (!byUser.ok) return refuse(rateLimited(byUser, `too many requests to tunnel ${tunnel}`), 'rate_limited')
+  if (!byUser.ok) return observed.refuse(rateLimited(byUser, `too many requests to tunnel ${tunnel}`), 'rate_limited')
   const wantsWebSocket = c.req.header('upgrade')?.toLowerCase() === 'websocket'
   record.websocket = wantsWebSocket
   const badHandshake = wantsWebSocket ? checkWebSocketUpgrade(c.req.method, c.req.raw.headers) : undefined
-  if (badHandshake !== undefined) return refuse(errorResponse('bad_request', `Cannot open a WebSocket: ${badHandshake}`), 'bad_request')
+  if (badHandshake !== undefined) return observed.refuse(errorResponse('bad_request', `Cannot open a WebSocket: ${badHandshake}`), 'bad_request')
   // A tunnel whose service keeps failing is answered at once, before a slot or a channel is taken.
   const gate = svc.breakers.admit(tunnel)
-  if (!gate.ok) return refuse(circuitOpen(gate.message, gate.retryAfterS), 'circuit_open')
+  if (!gate.ok) return observed.refuse(circuitOpen(gate.message, gate.retryAfterS), 'circuit_open')
 
   const consumerHost = c.req.header('host')
   const edits = headerEdits(access.edits)
