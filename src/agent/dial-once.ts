@@ -1,5 +1,6 @@
 import type { Agent as HttpAgent } from 'node:http'
-import ssh2, { type ClientChannel } from 'ssh2'
+import type { ClientChannel } from 'ssh2'
+import ssh2 from '../wire/ssh2.ts'
 import WebSocket from 'ws'
 import type { Logger } from '../log/logger.ts'
 import { fingerprintOfBlob, IDLE_SURPLUS_REASON, USER_LIMIT_REASON, MISSED_KEEPALIVES, peekRequestId, readAgentLimits, WS_CLOSE, type AgentLimits } from '../wire/index.ts'

@@ -1,6 +1,7 @@
 import { appendFile, chmod, mkdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import ssh2, { type ParsedKey } from 'ssh2'
+import type { ParsedKey } from 'ssh2'
+import ssh2 from '../wire/ssh2.ts'
 import { fingerprintOfBlob, TUNNEL_NAME } from '../wire/index.ts'
 
 // ssh2 is CommonJS: Node's ESM loader sees only its default export.

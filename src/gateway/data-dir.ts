@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import ssh2 from 'ssh2'
+import ssh2 from '../wire/ssh2.ts'
 import { ADMIN_TOKEN_MIN_LENGTH, SECRET_MIN_LENGTH } from '../config/index.ts'
 import { fingerprintOfBlob } from '../wire/index.ts'
 

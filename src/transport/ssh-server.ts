@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream'
-import ssh2, { type AuthContext, type Connection, type Server, type ServerChannel, type TcpipBindInfo } from 'ssh2'
+import type { AuthContext, Connection, Server, ServerChannel, TcpipBindInfo } from 'ssh2'
+import ssh2 from '../wire/ssh2.ts'
 import type { Logger } from '../log/logger.ts'
 import { MISSED_KEEPALIVES } from '../wire/index.ts'
 import { SSH_ALGORITHMS } from './ssh-algorithms.ts'
