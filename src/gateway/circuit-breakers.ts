@@ -83,8 +83,8 @@ export class CircuitBreakers {
    * Run `attempt` (one try to reach `tunnel`'s service) under its breaker and judge the result with
    * `judge`. Resolves `undefined` without running it when the breaker opened meanwhile.
    * A closed breaker with no failures counted only needs to hear of a failure: its requests run
-   * outside cockatiel's executor, and a failure is handed to the policy afterwards (cockatiel's
-   * executor cost ~2 KB of allocations per request: docs/BENCHMARKS.md, "Allocations per request").
+   * outside cockatiel's executor, and a failure is handed to the policy afterwards (the executor's
+   * allocations per request: docs/BENCHMARKS.md, "Allocations per request").
    */
   async run<T>(tunnel: string, attempt: () => Promise<T>, judge: (result: T) => Judged): Promise<T | undefined> {
     if (this.quiet(tunnel)) {

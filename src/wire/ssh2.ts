@@ -7,10 +7,9 @@ import type * as Ssh2 from 'ssh2'
  * with its per-packet random padding drawn from a pool.
  *
  * ssh2 fills each packet's padding (RFC 4253 §6: 4 to 255 random bytes) with one
- * `crypto.randomFillSync` call. On Node that call costs 4.6 µs for 8 bytes, against 0.19 µs for a
- * copy from a pool refilled 64 KiB at a time (Bun: 0.65 vs 0.04 µs); in a Node gateway's profile
- * it was 9 % of the CPU of small GETs (docs/BENCHMARKS.md, "Levers"). The pool holds the same
- * CSPRNG output, and every byte is handed out once.
+ * `crypto.randomFillSync` call, which costs Node many times a copy from a pool refilled 64 KiB at a
+ * time, and was a visible share of a Node gateway's CPU (docs/BENCHMARKS.md, "Allocations per
+ * request"). The pool holds the same CSPRNG output, and every byte is handed out once.
  *
  * Scoped to ssh2: it takes `randomFillSync` from 'crypto' when it loads, so the pooled function is
  * in place only while ssh2 loads, and the process's `crypto` is restored at once.
