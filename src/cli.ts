@@ -6,17 +6,24 @@
  */
 import { ConfigError, formatConfigIssues } from './config/index.ts'
 import { configFromEnv } from './config/index.ts'
-import { CONNECT_HELP, connectCommand } from './cli/connect.ts'
 import { EXIT } from './cli/exit-codes.ts'
 import { overview } from './cli/help.ts'
 import type { CliIo, FatalKind } from './cli/io.ts'
 import { createLogger, errorFields } from './log/logger.ts'
-import { KEYS_HELP, keysCommand } from './cli/keys.ts'
-import { SERVE_HELP, serveCommand } from './cli/serve.ts'
-import { TOKEN_HELP, tokenCommand } from './cli/token.ts'
-import { WS_STDIO_HELP, wsStdioCommand } from './cli/ws-stdio.ts'
 
-const HELP = overview([SERVE_HELP, CONNECT_HELP, TOKEN_HELP, KEYS_HELP, WS_STDIO_HELP, { synopsis: 'help', summary: 'this text' }])
+// Each command is loaded when it runs: an agent does not load the gateway (and its Redis client),
+// nor a gateway the agent's modules (docs/BENCHMARKS.md, "Start-up").
+const serve = () => import('./cli/serve.ts')
+const connect = () => import('./cli/connect.ts')
+const token = () => import('./cli/token.ts')
+const keys = () => import('./cli/keys.ts')
+const wsStdio = () => import('./cli/ws-stdio.ts')
+
+/** The overview: every command's synopsis and summary (loads them all, only for this text). */
+async function helpText(): Promise<string> {
+  const [s, c, t, k, w] = await Promise.all([serve(), connect(), token(), keys(), wsStdio()])
+  return overview([s.SERVE_HELP, c.CONNECT_HELP, t.TOKEN_HELP, k.KEYS_HELP, w.WS_STDIO_HELP, { synopsis: 'help', summary: 'this text' }])
+}
 
 // Whatever escapes (an exception nobody caught, a rejection nobody handled: a library's bug, a
 // stream error without a listener) becomes one JSON `error` line and the process keeps serving,
@@ -45,29 +52,29 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   switch (command) {
     case 'serve':
-      return serveCommand(rest, io)
+      return (await serve()).serveCommand(rest, io)
     case 'connect':
-      return connectCommand(rest, io)
+      return (await connect()).connectCommand(rest, io)
     case 'token':
-      return tokenCommand(rest, io)
+      return (await token()).tokenCommand(rest, io)
     case 'keys': {
       const env = configFromEnv(process.env)
       if (!env.ok) {
         io.err(formatConfigIssues(env.issues))
         return EXIT.usage
       }
-      return keysCommand(rest, { dataDir: env.config.dataDir, stdin: process.stdin, out: io.out, err: io.err })
+      return (await keys()).keysCommand(rest, { dataDir: env.config.dataDir, stdin: process.stdin, out: io.out, err: io.err })
     }
     case 'ws-stdio':
-      return wsStdioCommand(rest, { stdin: process.stdin, stdout: process.stdout, err: io.err, envToken: process.env.BURROW_TOKEN, env: process.env })
+      return (await wsStdio()).wsStdioCommand(rest, { stdin: process.stdin, stdout: process.stdout, err: io.err, envToken: process.env.BURROW_TOKEN, env: process.env })
     case 'help':
     case '--help':
     case '-h':
     case undefined:
-      io.out(HELP)
+      io.out(await helpText())
       return EXIT.ok
     default:
-      io.err(`burrow: unknown command "${command}"\n\n${HELP}`)
+      io.err(`burrow: unknown command "${command}"\n\n${await helpText()}`)
       return EXIT.usage
   }
 }

@@ -1,5 +1,6 @@
 import type { Agent } from 'node:http'
-import { HttpsProxyAgent } from 'https-proxy-agent'
+import { createRequire } from 'node:module'
+import type { HttpsProxyAgent as ProxyAgentClass } from 'https-proxy-agent'
 
 /**
  * Which HTTP CONNECT proxy to reach the gateway through. `--proxy URL` wins; otherwise the
@@ -53,5 +54,7 @@ export function checkProxyUrl(proxy: string): { ok: true } | { ok: false; messag
  * `ws` as `agent`: the TLS to a wss:// gateway (and `--ca`) then runs inside the tunnel.
  */
 export function proxyAgent(proxy: string): Agent {
+  // Loaded on use: an agent without a proxy does not pay its load time at every start.
+  const { HttpsProxyAgent } = createRequire(import.meta.url)('https-proxy-agent') as { HttpsProxyAgent: typeof ProxyAgentClass }
   return new HttpsProxyAgent(proxy)
 }

@@ -1,4 +1,5 @@
-import Redis from 'ioredis'
+import { createRequire } from 'node:module'
+import type Redis from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import type { Logger } from '../log/logger.ts'
 import { ADMIT, INSTANCES, LEAVE, LOOKUP, PUBLISH, RELEASE } from './scripts.ts'
@@ -84,7 +85,9 @@ export class ClusterDirectory {
     this.#now = opts.now ?? Date.now
     // No offline queue: while Redis is away a lookup fails at once instead of holding a consumer's
     // request; ioredis reconnects by itself in the background.
-    this.#redis = new Redis(opts.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: `burrow-${opts.instanceId}` }) as Redis & Scripts
+    // Loaded on use: a gateway without REDIS_URL never loads ioredis.
+    const RedisClient = createRequire(import.meta.url)('ioredis') as typeof Redis
+    this.#redis = new RedisClient(opts.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: `burrow-${opts.instanceId}` }) as Redis & Scripts
     this.#redis.on('error', (err: Error) => this.#trouble(err))
     const define = (name: keyof Scripts, lua: string) => this.#redis.defineCommand(name, { numberOfKeys: 0, lua })
     define('burrowPublish', PUBLISH)

@@ -28,7 +28,7 @@ function start(args: string[], env: Record<string, string>, cwd: string) {
   return { p, out: () => out }
 }
 const { signToken } = await import(`${ROOT}/src/auth/tokens.ts`)
-const token = await signToken(SECRET, 'alice', 3600)
+const token = await signToken(SECRET, 'alice', 24 * 3600)
 async function setup(cfg: string) {
   const [label, given, extra = ''] = cfg.split(':') as [string, string, string]
   const dir = resolve(given)

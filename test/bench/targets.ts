@@ -100,7 +100,8 @@ export async function startTarget(id: TargetId, ctx: TargetContext): Promise<Run
   const lean = id === 'burrow-bun-lean'
   const runtime = (lean ? 'bun' : id.slice('burrow-'.length)) as RuntimeName
   const gw = await startGateway(runtime, { ...NO_RATE_LIMITS, ...(lean ? { REQUEST_METRICS: '0' } : {}), BURROW_DATA_DIR: join(ctx.workDir, `data-${id}-${ctx.tag}`) }, GATEWAY_START)
-  const token = await tokenFor('alice')
+  // A day: an agent warns an hour before its token expires, which the bench would list as a problem.
+  const token = await tokenFor('alice', 24 * 3600)
   const headers = { authorization: `Bearer ${token}` }
   const base = `${gw.url}/t/alice`
   const [cmd, args] = runtimeCommand('bun', 'src/cli.ts', ['connect', '--server', gw.url, '--token', token, '--to', originBase, '--connections', String(ctx.agentConnections)])
