@@ -17,9 +17,9 @@ export interface UpstreamTimeouts {
 
 /**
  * Lets something outside end the exchange early (the consumer went away). The exchange passes its
- * `cancel`; the hook returns how to unsubscribe. Called only once the head has been awaited for
- * SLOW_MS (attempt.ts): a consumer that left sooner is noticed then; after the head, a streamed
- * body's cancel tells the exchange instead.
+ * `cancel`; the hook returns how to unsubscribe. Called at once for a request with a body, else
+ * only once the head has been awaited for SLOW_MS (attempt.ts): a consumer that left sooner is
+ * noticed then; after the head, a streamed body's cancel tells the exchange instead.
  */
 export type CancelHook = (cancel: (reason: string) => void) => () => void
 
@@ -112,6 +112,9 @@ class Exchange implements AttemptOwner {
     const result = new Promise<UpstreamResult>((r) => (this.#resolve = r))
     if (this.req.body === null) this.#next()
     else {
+      // A request with a body is watched from the start: a consumer that leaves mid-upload is
+      // the consumer's doing (consumerFault), not a service that could not be reached.
+      this.#watch()
       prepareBody(this.req).then(
         (body) => {
           this.#body = body
@@ -157,7 +160,11 @@ class Exchange implements AttemptOwner {
   }
 
   slow(attempt: Attempt): void {
-    if (attempt !== this.#current || this.#watching) return
+    if (attempt === this.#current) this.#watch()
+  }
+
+  #watch(): void {
+    if (this.#watching) return
     this.#watching = true
     const onCancel = this.options.onCancel
     if (onCancel === undefined) return

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { Duplex } from 'node:stream'
 import type { ChannelOpener } from '../../src/proxy/channel-agent.ts'
 import { ChannelPool } from '../../src/proxy/channel-pool.ts'
-import { SLOW_MS } from '../../src/proxy/attempt.ts'
+import { CONSUMER_LEFT, SLOW_MS } from '../../src/proxy/attempt.ts'
 import { exchange, type ExchangeEnd, type ExchangeOptions } from '../../src/proxy/exchange.ts'
 import type { UpstreamResponse } from '../../src/proxy/upstream-response.ts'
 
@@ -283,6 +283,20 @@ describe('exchange() ends at once when cancelled (the consumer left, the agent c
     const slow = await exchange(new ChannelPool(), (cb) => cb(undefined, new OneShot(OK, SLOW_MS + 50)), get, { timeouts: { head: 1000, idle: 0 }, onCancel }, () => {})
     expect(slow.ok).toBe(true)
     expect(asked).toBe(1)
+  })
+
+  test('a request with a body is watched from the start: a consumer leaving mid-upload is the consumer\'s fault, not the service\'s', async () => {
+    let cancel: ((reason: string) => void) | undefined
+    // An upload still on its way (chunked, never finished).
+    const upload = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(new Uint8Array(1024)) })
+    const pending = exchange(new ChannelPool(), (cb) => cb(undefined, new Silent()), { method: 'POST', path: '/up', headers: ['host', 'svc'], body: upload }, {
+      timeouts: { head: 60_000, idle: 0 },
+      onCancel: (fn) => ((cancel = fn), () => {}),
+    }, () => {})
+    await Bun.sleep(5)
+    expect(cancel).toBeDefined()
+    cancel!(CONSUMER_LEFT)
+    expect(await pending).toMatchObject({ ok: false, code: 'upstream_unreachable', consumerFault: true })
   })
 
   test('while streaming: the body errors (never ends as if complete) and the channel is destroyed', async () => {
