@@ -115,7 +115,7 @@ export function hostHeaderFor(mode: string, target: LocalTarget): string | undef
 /** Start an agent: N connection loops (slots), each reconnecting with its own backoff (backoff.ts). Example: `createAgent({ server, token, to: 'http://127.0.0.1:3000' })`. */
 export function createAgent(options: AgentOptions): Agent {
   const target = parseTarget(options.to)
-  if (target === undefined) throw new Error(`Cannot use --to ${options.to}: expected http://HOST:PORT`)
+  if (target === undefined) throw new Error(`Cannot use --to ${options.to}: expected http://HOST:PORT, HOST:PORT or PORT (port 1-65535, no path: each request keeps its own)`)
   const user = tokenSubject(options.token)
   if (user === undefined) throw new Error('Cannot use --token: it is not a Burrow token (no subject)')
   // `--server URL1,URL2,…`: several instances of one gateway; each connection picks its own.

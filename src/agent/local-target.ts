@@ -6,12 +6,19 @@ export interface LocalTarget {
   readonly port: number
 }
 
-/** Parse `--to` (`http://127.0.0.1:11434`, `127.0.0.1:3000`, or a bare port). */
+/**
+ * Parse `--to` (`http://127.0.0.1:11434`, `127.0.0.1:3000`, or a bare port). Undefined for anything
+ * else: a port outside 1–65535, another scheme, or a path, query or fragment (the tunnel forwards
+ * each request's own path; a prefix here would be silently dropped).
+ */
 export function parseTarget(to: string): LocalTarget | undefined {
-  if (/^\d+$/.test(to)) return { host: '127.0.0.1', port: Number(to) }
+  if (/^\d+$/.test(to)) {
+    const port = Number(to)
+    return port > 0 && port < 65536 ? { host: '127.0.0.1', port } : undefined
+  }
   try {
     const url = new URL(/^[a-z]+:\/\//i.test(to) ? to : `http://${to}`)
-    if (url.protocol !== 'http:') return undefined
+    if (url.protocol !== 'http:' || url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') return undefined
     const port = url.port === '' ? 80 : Number(url.port)
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
     if (host === '' || !(port > 0 && port < 65536)) return undefined

@@ -19,7 +19,7 @@ export const CONNECT_HELP: CommandHelp = {
     ['--server URL', "the gateway: https://gw.example.com (with its mount prefix, if any); /tunnel is added. Several instances: URL1,URL2,… (connections spread over them)"],
     ['--token T', 'your token, from `burrow token USER` on the gateway'],
     ['--token-file FILE', 'read the token from FILE, again before every reconnect: replace the file to rotate it'],
-    ['--to URL', 'the local service: http://127.0.0.1:11434, 127.0.0.1:3000, or a port'],
+    ['--to URL', 'the local service: http://127.0.0.1:11434, 127.0.0.1:3000, or a port (no path: each request keeps its own)'],
     ['--connections auto|N', 'auto (default): start with 1, add more while busy, up to your limit; or keep N, 1 to 3'],
     ['--public', 'consumers reach the tunnel without a token'],
     ['--fingerprint SHA256:…', "pin the gateway's SSH host key (burrow serve prints it)"],
