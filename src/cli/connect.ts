@@ -134,14 +134,21 @@ export async function connectCommand(argv: string[], io: CliIo): Promise<number>
   // Keep a countdown moving on a terminal.
   const ticker = io.stderrIsTTY ? setInterval(() => status.show(agent.status()), 1000) : undefined
   let signalled = false
+  // On a terminal or with pretty logs a line for people; otherwise a shutdown_signal event (with
+  // the same text), as the gateway writes: stderr stays one JSON object per line.
+  const tell = (signal: 'SIGTERM' | 'SIGINT', text: string, fields: Record<string, unknown>) => {
+    if (io.stderrIsTTY || settings.config.logFormat !== 'json') io.err(`burrow agent: ${text}`)
+    else log.warn('shutdown_signal', { signal, ...fields, message: text })
+  }
   const onSignal = (signal: 'SIGTERM' | 'SIGINT') => {
     if (signalled) {
-      io.err(`burrow agent: second ${signal}, exiting now`)
+      tell(signal, `second ${signal}, exiting now`, { second: true })
       return io.exitNow(EXIT_ON_SIGNAL[signal])
     }
     signalled = true
     agent.stop(grace * 1000)
-    io.err(`burrow agent: ${signal} received, stopping: forwards cancelled; waiting up to ${grace} s for ${agent.status().inFlight ?? 0} in flight (send again to exit now)`)
+    const inFlight = agent.status().inFlight ?? 0
+    tell(signal, `${signal} received, stopping: forwards cancelled; waiting up to ${grace} s for ${inFlight} in flight (send again to exit now)`, { graceMs: grace * 1000, inFlight })
   }
   io.onSignal('SIGTERM', () => onSignal('SIGTERM'))
   io.onSignal('SIGINT', () => onSignal('SIGINT'))

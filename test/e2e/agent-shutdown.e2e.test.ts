@@ -31,6 +31,8 @@ describe('agent shutdown (gateway on Bun)', () => {
     expect(await agent.proc.exited()).toBe(0)
     expect(agent.proc.output()).toContain('SIGTERM received, stopping')
     expect(agent.proc.output()).toMatch(/burrow agent: stopped \| requests served: 1/)
+    // Off a terminal with JSON logs (the default), the signal is an event like the gateway's.
+    expect(agent.proc.output()).toMatch(/"event":"shutdown_signal"[^\n]*"signal":"SIGTERM"[^\n]*"inFlight":\d/)
     expect(logLines(gw.proc, 'upstream_cut')).toEqual([])
   }, 60_000)
 
