@@ -87,9 +87,9 @@ export class CircuitBreakers {
    * allocations per request: docs/BENCHMARKS.md, "Allocations per request").
    */
   async run<T>(tunnel: string, attempt: () => Promise<T>, judge: (result: T) => Judged): Promise<T | undefined> {
-    if (this.quiet(tunnel)) {
+    if (this.#quiet(tunnel)) {
       const result = await attempt()
-      await this.judged(tunnel, judge(result))
+      await this.#judged(tunnel, judge(result))
       return result
     }
     const entry = this.#entryOf(tunnel)
@@ -107,21 +107,18 @@ export class CircuitBreakers {
   }
 
   /** `tunnel`'s breaker, or a closed one with no failures if it never failed. */
-  /**
-   * Nothing to tell `tunnel`'s breaker but a failure: it is closed with no failure counted (or
-   * breakers are off). Run the request yourself, then hand its verdict to judged().
-   */
-  quiet(tunnel: string): boolean {
+  /** Nothing to tell `tunnel`'s breaker but a failure: it is closed with no failure counted (or breakers are off). */
+  #quiet(tunnel: string): boolean {
     if (this.failures === 0) return true
     const entry = this.#entries.get(tunnel)
     return entry === undefined || (entry.policy.state === CircuitState.Closed && entry.counter.state === 0)
   }
 
   /**
-   * The verdict on a request run while the breaker was quiet(). Only a failure is news, and only
+   * The verdict on a request run while the breaker was quiet. Only a failure is news, and only
    * while the breaker is still closed (cockatiel counts a request by the state it began in).
    */
-  judged(tunnel: string, verdict: Judged): Promise<void> | undefined {
+  #judged(tunnel: string, verdict: Judged): Promise<void> | undefined {
     if (this.failures === 0 || !verdict.upstreamFailed) return undefined
     const entry = this.#entryOf(tunnel)
     if (entry.policy.state !== CircuitState.Closed) return undefined

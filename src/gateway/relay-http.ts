@@ -69,15 +69,8 @@ export async function relayHttp(r: RelayContext): Promise<Response> {
       },
     )
   // Under the tunnel's circuit breaker: only failures to reach the service count, not its answers.
-  // Forwarded to another instance: the holder's breaker judges its service, not this one. A quiet
-  // breaker (closed, no failures) only hears of a failure, so the common request skips cockatiel.
-  const breakers = svc.breakers
-  let result: UpstreamResult | undefined
-  if (r.forwarded !== undefined) result = await run()
-  else if (breakers.quiet(tunnel)) {
-    result = await run()
-    void breakers.judged(tunnel, judgeExchange(result))
-  } else result = await breakers.run(tunnel, run, judgeExchange)
+  // Forwarded to another instance: the holder's breaker judges its service, not this one.
+  const result = r.forwarded === undefined ? await svc.breakers.run(tunnel, run, judgeExchange) : await run()
   if (result === undefined) {
     // The breaker opened (or a trial began) while this request waited for its slot: nothing was sent.
     const gate = svc.breakers.admit(tunnel)

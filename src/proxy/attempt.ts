@@ -68,8 +68,10 @@ export class Attempt implements ResponseEvents {
   /** The head timer's first mark is SLOW_MS (the owner is told), then the rest of the head timeout. */
   #slowMarked = false
   #idleTimer: ReturnType<typeof setTimeout> | undefined
-  /** A streamed chunked body's trailers, once asked for before the body ended. */
+  /** A streamed body's trailers, promised to the consumer and settled when the body ends. */
   #trailers: { resolve: (t: FieldList) => void; reject: (e: Error) => void } | undefined
+  /** The trailers, once the response is complete. */
+  #finalTrailers: FieldList | undefined
   readonly #reader: ResponseReader
 
   constructor(
@@ -221,7 +223,6 @@ export class Attempt implements ResponseEvents {
     this.#trailers = undefined
     this.#finalTrailers = trailers
   }
-  #finalTrailers: FieldList | undefined
 
   /** The consumer read: let the service send again, and time its silence from now. */
   #pull(): void {
@@ -243,9 +244,14 @@ export class Attempt implements ResponseEvents {
     this.#early = undefined
     let body: UpstreamResponse['body']
     let trailers: Promise<FieldList>
-    if (head.bodyless) body = null
-    else if (this.#reader.state === 'complete') body = early === undefined ? EMPTY_BODY : Array.isArray(early) ? Buffer.concat(early) : early
-    else {
+    if (head.bodyless || this.#reader.state === 'complete') {
+      // Complete with its head: bytes, and trailers already known (none, the common case, shares one promise).
+      if (head.bodyless) body = null
+      else body = early === undefined ? EMPTY_BODY : Array.isArray(early) ? Buffer.concat(early) : early
+      const known = this.#finalTrailers
+      trailers = known === undefined || known.length === 0 ? NO_TRAILERS : Promise.resolve(known)
+      this.#phase = 'over'
+    } else {
       this.#phase = 'streaming'
       body = new ReadableStream<Uint8Array>(
         {
@@ -260,12 +266,9 @@ export class Attempt implements ResponseEvents {
         { highWaterMark: 8 },
       )
       this.#armIdle()
-    }
-    if (this.#phase === 'streaming') {
       trailers = new Promise<FieldList>((resolve, reject) => (this.#trailers = { resolve, reject }))
       trailers.catch(() => {})
-    } else trailers = this.#finalTrailers === undefined || this.#finalTrailers.length === 0 ? NO_TRAILERS : Promise.resolve(this.#finalTrailers)
-    if (this.#phase !== 'streaming') this.#phase = 'over'
+    }
     const response: UpstreamResponse = { status: head.status, statusText: head.statusText, headers: head.headers, body, interim: this.#interim ?? NO_INTERIM, trailers }
     this.owner.settled(this, { kind: 'done', result: { ok: true, response } })
   }
