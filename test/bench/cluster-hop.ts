@@ -4,6 +4,8 @@
  *   through B (forwarded to A over the internal route), interleaved.
  * - Cores: the same load on one instance holding the tunnel, then split over two instances that
  *   each hold one of the agent's connections (every request served where it lands, no hop).
+ * Each step also reports the CPU it cost per 10k requests (both gateways and the agent, from
+ * /proc): splitting the load over instances scales with cores only if that figure stays level.
  */
 import { join } from 'node:path'
 import { runtimeCommand, startGateway, type GatewayProc, type RuntimeName } from '../support/processes.ts'
@@ -11,7 +13,13 @@ import { startRedis, type RedisServer } from '../support/redis.ts'
 import { tokenFor } from '../support/tokens.ts'
 import { NO_RATE_LIMITS } from './gateway-env.ts'
 import { runWrk, type WrkResult } from './load.ts'
-import { spawnLogged, stopOwned, until, type OwnedProc } from './procs.ts'
+import { cpuSeconds, spawnLogged, stopOwned, tree, until, type OwnedProc } from './procs.ts'
+
+/** CPU seconds per 10k requests of one step: both gateways together, and the agent. */
+export interface StepCpu {
+  readonly gateways10k: number
+  readonly agent10k: number
+}
 
 export interface ClusterFigures {
   readonly same: WrkResult
@@ -20,6 +28,7 @@ export interface ClusterFigures {
   readonly one: WrkResult
   /** 2 × 32 connections, on two instances holding one agent connection each. */
   readonly two: readonly [WrkResult, WrkResult]
+  readonly cpu: { readonly same: StepCpu; readonly hop: StepCpu; readonly two: StepCpu }
 }
 
 async function okThrough(url: string, headers: Record<string, string>): Promise<boolean> {
@@ -46,6 +55,17 @@ export async function measureCluster(runtime: RuntimeName, warmupS: number, seco
       return spawnLogged(name, cmd, args, join(workDir, `${name}-${tag}.log`))
     }
     const wrk = (url: string, c: number, s: number, name: string) => runWrk(url, headers, c, s, join(workDir, `wrk-cluster-${name}-${tag}.log`))
+    // CPU of both gateways and of the agent over `load`, per 10k of the requests wrk completed.
+    const measured = async <T extends WrkResult | WrkResult[]>(load: () => Promise<T>): Promise<[T, StepCpu]> => {
+      const gw = [...tree(a!.proc.child.pid!), ...tree(b!.proc.child.pid!)]
+      const ag = tree(agent!.pid)
+      const before = cpuSeconds([...gw, ...ag])
+      const result = await load()
+      const after = cpuSeconds([...gw, ...ag])
+      const requests = ([] as WrkResult[]).concat(result).reduce((n, r) => n + r.requests, 0)
+      const per10k = (pids: number[]) => (requests === 0 ? Number.NaN : (pids.reduce((s, p) => s + (after.get(p) ?? 0) - (before.get(p) ?? 0), 0) / requests) * 10_000)
+      return [result, { gateways10k: per10k(gw), agent10k: per10k(ag) }]
+    }
 
     // The hop: agent on A only (2 connections), load through A and through B.
     agent = startAgent(a!.url, 2, 'agent-cluster-a')
@@ -56,9 +76,9 @@ export async function measureCluster(runtime: RuntimeName, warmupS: number, seco
     await wrk(`${a!.url}/t/alice/1k`, 64, warmupS, 'warm-a')
     await wrk(`${b!.url}/t/alice/1k`, 64, warmupS, 'warm-b')
     progress(`cluster (${runtime}): small GET, 64 connections, through A (held there), ${seconds} s`)
-    const same = await wrk(`${a!.url}/t/alice/1k`, 64, seconds, 'same')
+    const [same, sameCpu] = await measured(() => wrk(`${a!.url}/t/alice/1k`, 64, seconds, 'same'))
     progress(`cluster (${runtime}): small GET, 64 connections, through B (forwarded to A), ${seconds} s`)
-    const hop = await wrk(`${b!.url}/t/alice/1k`, 64, seconds, 'hop')
+    const [hop, hopCpu] = await measured(() => wrk(`${b!.url}/t/alice/1k`, 64, seconds, 'hop'))
     const one = same
 
     // Two instances each holding one connection: the load split over them, no hop.
@@ -69,8 +89,8 @@ export async function measureCluster(runtime: RuntimeName, warmupS: number, seco
     await okThrough(`${b!.url}/t/alice/1k`, headers)
     progress(`cluster (${runtime}): small GET, 2 × 32 connections over A and B (one agent connection each), ${seconds} s`)
     await Promise.all([wrk(`${a!.url}/t/alice/1k`, 32, warmupS, 'warm-two-a'), wrk(`${b!.url}/t/alice/1k`, 32, warmupS, 'warm-two-b')])
-    const two = await Promise.all([wrk(`${a!.url}/t/alice/1k`, 32, seconds, 'two-a'), wrk(`${b!.url}/t/alice/1k`, 32, seconds, 'two-b')])
-    return { same, hop, one, two: two as [WrkResult, WrkResult] }
+    const [two, twoCpu] = await measured(() => Promise.all([wrk(`${a!.url}/t/alice/1k`, 32, seconds, 'two-a'), wrk(`${b!.url}/t/alice/1k`, 32, seconds, 'two-b')]))
+    return { same, hop, one, two: two as [WrkResult, WrkResult], cpu: { same: sameCpu, hop: hopCpu, two: twoCpu } }
   } finally {
     if (agent !== undefined) await stopOwned(agent)
     for (const gw of gws) {

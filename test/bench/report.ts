@@ -32,6 +32,9 @@ export const METRICS = [
   { key: 'cluster.hop.rps', label: 'cluster: GET via B → A, 64 conns: req/s', better: 'higher', digits: 0 },
   { key: 'cluster.hop.p99', label: 'cluster: GET via B → A, 64 conns: p99 ms', better: 'lower', digits: 2 },
   { key: 'cluster.two.rps', label: 'cluster: GET over A and B, both holders: req/s', better: 'higher', digits: 0 },
+  { key: 'cluster.same.gateways10k', label: 'cluster: gateway CPU-s per 10k, via holder A', better: 'lower', digits: 2 },
+  { key: 'cluster.hop.gateways10k', label: 'cluster: gateway CPU-s per 10k, via B → A', better: 'lower', digits: 2 },
+  { key: 'cluster.two.gateways10k', label: 'cluster: gateway CPU-s per 10k, A and B holders', better: 'lower', digits: 2 },
 ] as const
 
 export type MetricKey = (typeof METRICS)[number]['key']

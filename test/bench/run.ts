@@ -246,8 +246,12 @@ async function main(): Promise<void> {
           'cluster.hop.rps': r.hop.rps,
           'cluster.hop.p99': r.hop.p99Ms,
           'cluster.two.rps': r.two[0].rps + r.two[1].rps,
+          'cluster.same.gateways10k': r.cpu.same.gateways10k,
+          'cluster.hop.gateways10k': r.cpu.hop.gateways10k,
+          'cluster.two.gateways10k': r.cpu.two.gateways10k,
         })
-        progress(`${label}: via A ${r.same.rps.toFixed(0)} req/s p99 ${r.same.p99Ms.toFixed(2)} ms; via B → A ${r.hop.rps.toFixed(0)} req/s p99 ${r.hop.p99Ms.toFixed(2)} ms; A+B holders ${(r.two[0].rps + r.two[1].rps).toFixed(0)} req/s`)
+        const cpu = (s: { gateways10k: number; agent10k: number }) => `gateways ${s.gateways10k.toFixed(2)} + agent ${s.agent10k.toFixed(2)} CPU-s per 10k`
+        progress(`${label}: via A ${r.same.rps.toFixed(0)} req/s p99 ${r.same.p99Ms.toFixed(2)} ms (${cpu(r.cpu.same)}); via B → A ${r.hop.rps.toFixed(0)} req/s p99 ${r.hop.p99Ms.toFixed(2)} ms (${cpu(r.cpu.hop)}); A+B holders ${(r.two[0].rps + r.two[1].rps).toFixed(0)} req/s (${cpu(r.cpu.two)})`)
       }
     }
   }
