@@ -104,7 +104,10 @@ export async function relayHttp(r: RelayContext): Promise<Response> {
  * not when the consumer left, nor when the service answered something malformed (its answer).
  */
 function judgeExchange(result: UpstreamResult): Judged {
-  if (result.ok || result.consumerFault === true || result.serviceAnswered === true) return SUCCESS
+  // Only the service failing counts: not the consumer leaving, not the service's own (malformed)
+  // answer, not the agent's connection going away (a restarted agent must not find its tunnel
+  // refused for the cool-down because of requests cut when the old one went).
+  if (result.ok || result.consumerFault === true || result.serviceAnswered === true || result.tunnelLost === true) return SUCCESS
   return { upstreamFailed: true, reason: result.code }
 }
 const SUCCESS: Judged = { upstreamFailed: false }

@@ -10,7 +10,11 @@ import { fixResponseFields } from './response-fixups.ts'
  */
 export async function relayWebSocket(r: RelayContext): Promise<Response> {
   const { svc, c, record } = r
-  const connect = () => connectUpstreamWebSocket(r.open, { path: r.path, headers: r.headers, host: r.upstreamHost ?? 'localhost' }, svc.config.upstreamHeadTimeout)
+  const connect = async (): Promise<UpstreamWebSocket> => {
+    const upstream = await connectUpstreamWebSocket(r.open, { path: r.path, headers: r.headers, host: r.upstreamHost ?? 'localhost' }, svc.config.upstreamHeadTimeout)
+    const gone = r.conn.goneReason
+    return upstream.kind === 'failed' && gone !== undefined ? { kind: 'failed', message: gone, tunnelLost: true } : upstream
+  }
   // Forwarded to another instance: the holder's breaker judges its service, not this one.
   const upstream = r.forwarded === undefined ? await svc.breakers.run(r.tunnel, connect, judgeHandshake) : await connect()
   if (upstream === undefined) {
@@ -40,6 +44,7 @@ export async function relayWebSocket(r: RelayContext): Promise<Response> {
 }
 
 function judgeHandshake(upstream: UpstreamWebSocket): Judged {
-  // A malformed answer to the upgrade is the service's answer: like a refusal, it does not count.
-  return upstream.kind === 'failed' && upstream.serviceAnswered !== true ? { upstreamFailed: true, reason: 'upstream_unreachable' } : { upstreamFailed: false }
+  // A malformed answer to the upgrade is the service's answer: like a refusal, it does not count;
+  // nor does the agent's connection going away mid-handshake (relay-http.ts, judgeExchange).
+  return upstream.kind === 'failed' && upstream.serviceAnswered !== true && upstream.tunnelLost !== true ? { upstreamFailed: true, reason: 'upstream_unreachable' } : { upstreamFailed: false }
 }

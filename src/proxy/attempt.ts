@@ -327,7 +327,8 @@ export class Attempt implements ResponseEvents {
   #settleFailure(code: 'upstream_unreachable' | 'upstream_timeout', message: string, answered = false): void {
     if (this.#phase === 'over' || this.#phase === 'streaming') return
     this.#phase = 'over'
-    this.owner.settled(this, { kind: 'done', result: answered ? { ok: false, code, message, serviceAnswered: true } : { ok: false, code, message } })
+    const result: UpstreamResult = answered ? { ok: false, code, message, serviceAnswered: true } : this.connGone() !== undefined ? { ok: false, code, message, tunnelLost: true } : { ok: false, code, message }
+    this.owner.settled(this, { kind: 'done', result })
     this.#finish(false)
   }
 

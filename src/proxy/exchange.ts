@@ -72,6 +72,11 @@ export type UpstreamResult =
        * outside 200–599): the same public code, but its answer, like a 5xx, not a failure to reach it.
        */
       readonly serviceAnswered?: true
+      /**
+       * The agent's connection that carried it went away (the agent stopped, crashed or lost its
+       * network): the tunnel's fault, not the service's, so a circuit breaker does not count it.
+       */
+      readonly tunnelLost?: true
     }
 
 /**

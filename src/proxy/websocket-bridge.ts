@@ -42,7 +42,14 @@ export interface UpstreamWebSocketRequest {
 export type UpstreamWebSocket =
   | { readonly kind: 'open'; readonly protocol: string | undefined; readonly headers: FieldList; bridge(onEnd: () => void, meter?: ByteMeter): WSEvents; terminate(): void }
   | { readonly kind: 'refused'; readonly response: UpstreamResponse }
-  | { readonly kind: 'failed'; readonly message: string; /** It answered, malformed (its answer, not unreachable). */ readonly serviceAnswered?: true }
+  | {
+      readonly kind: 'failed'
+      readonly message: string
+      /** It answered, malformed (its answer, not unreachable). */
+      readonly serviceAnswered?: true
+      /** The agent's connection went away during the handshake (not the service's failure). */
+      readonly tunnelLost?: true
+    }
 
 /**
  * Open a WebSocket to the local service through one SSH channel, waiting at most `timeoutMs`

@@ -5,6 +5,8 @@
  * once the service is back and the cool-down is over, one trial request closes it. Another tunnel
  * is never affected. A malformed answer is the service's answer (a 502 `upstream_unreachable` to the
  * consumer, as the README's error table says), not a failure to reach it: it never opens the breaker.
+ * Nor does an agent going away with requests in flight: those fail ("the agent disconnected"), and
+ * the restarted agent serves at once.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
 import { createServer, type Server } from 'node:http'
@@ -106,5 +108,37 @@ describe('circuit breaker and malformed answers, gateway on bun', () => {
     await probe.exited()
     for (let i = 0; i < FAILURES; i++) expect(await ask('/hello')).toEqual([502, 'upstream_unreachable'])
     expect(await ask('/hello')).toEqual([503, 'circuit_open'])
+  }, SLOW_TEST_MS)
+
+  test('an agent killed with more requests in flight than the threshold leaves the breaker closed: its restart serves at once', async () => {
+    let held = 0
+    const service: Server = createServer((req, res) => {
+      if (req.url === '/hang') held++ // never answered: cut when the agent goes
+      else res.end('fine')
+    })
+    await new Promise<void>((r) => service.listen(0, '127.0.0.1', r))
+    const target = `http://127.0.0.1:${(service.address() as AddressInfo).port}`
+    try {
+      const gw = await startGateway('bun', { CIRCUIT_BREAKER_FAILURES: String(FAILURES), CIRCUIT_BREAKER_COOLDOWN: '60000' })
+      const alice = await tokenFor('alice')
+      const first = await startAgent(gw.url, alice, target)
+      const ask = (path: string) => fetch(`${gw.url}/t/alice${path}`, { headers: { authorization: `Bearer ${alice}` } })
+      const inFlight = Array.from({ length: FAILURES + 1 }, () => ask('/hang'))
+      await eventually('every request to reach the service', () => (held === FAILURES + 1 ? true : undefined))
+      first.proc.kill('SIGKILL')
+      for (const res of await Promise.all(inFlight)) {
+        const body = (await res.json()) as { error: { code: string; message: string } }
+        expect([res.status, body.error.code]).toEqual([502, 'upstream_unreachable'])
+        expect(body.error.message).toMatch(/agent/)
+      }
+      const stats = (await (await admin(gw.url, '/admin/stats')).json()) as { breakers: unknown[] }
+      expect(stats.breakers).toEqual([])
+      await startAgent(gw.url, alice, target)
+      const res = await ask('/hello')
+      expect([res.status, await res.text()]).toEqual([200, 'fine'])
+    } finally {
+      service.closeAllConnections()
+      await new Promise<void>((r) => service.close(() => r()))
+    }
   }, SLOW_TEST_MS)
 })
