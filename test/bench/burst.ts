@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { connectionsOf } from '../support/admin.ts'
 import { startAgent, startGateway, startOrigin, type RuntimeName } from '../support/processes.ts'
 import { tokenFor } from '../support/tokens.ts'
-import { NO_RATE_LIMITS } from './gateway-env.ts'
+import { NO_RATE_LIMITS, SHIPPED_BUN_ENV } from './gateway-env.ts'
 
 export interface BurstResult {
   readonly requests: number
@@ -22,10 +22,10 @@ export interface BurstResult {
 }
 
 export async function measureBurst(runtime: RuntimeName, concurrency: number, slowMs: number, workDir: string, tag: string): Promise<BurstResult> {
-  const [origin, gw] = await Promise.all([startOrigin(), startGateway(runtime, { ...NO_RATE_LIMITS, BURROW_DATA_DIR: join(workDir, `data-burst-${runtime}-${tag}`) })])
+  const [origin, gw] = await Promise.all([startOrigin(), startGateway(runtime, { ...NO_RATE_LIMITS, ...SHIPPED_BUN_ENV, BURROW_DATA_DIR: join(workDir, `data-burst-${runtime}-${tag}`) })])
   try {
     const token = await tokenFor('burst')
-    const agent = await startAgent(gw.url, token, origin.url, { connections: 'auto' })
+    const agent = await startAgent(gw.url, token, origin.url, { connections: 'auto', env: { ...SHIPPED_BUN_ENV } })
     try {
       const startedWith = (await connectionsOf(gw.url, 'burst')).length
       let grewTo = startedWith

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { runtimeCommand, startGateway, type GatewayProc, type RuntimeName } from '../support/processes.ts'
 import { startRedis, type RedisServer } from '../support/redis.ts'
 import { tokenFor } from '../support/tokens.ts'
-import { NO_RATE_LIMITS } from './gateway-env.ts'
+import { NO_RATE_LIMITS, SHIPPED_BUN_ENV } from './gateway-env.ts'
 import { runWrk, type WrkResult } from './load.ts'
 import { cpuSeconds, spawnLogged, stopOwned, tree, until, type OwnedProc } from './procs.ts'
 
@@ -44,7 +44,7 @@ export async function measureCluster(runtime: RuntimeName, warmupS: number, seco
   const gws: GatewayProc[] = []
   let agent: OwnedProc | undefined
   try {
-    const env = (id: string) => ({ ...NO_RATE_LIMITS, REDIS_URL: redis.url, BURROW_INSTANCE_ID: id, BURROW_DATA_DIR: join(workDir, `data-cluster-${id}-${tag}`) })
+    const env = (id: string) => ({ ...NO_RATE_LIMITS, ...SHIPPED_BUN_ENV, REDIS_URL: redis.url, BURROW_INSTANCE_ID: id, BURROW_DATA_DIR: join(workDir, `data-cluster-${id}-${tag}`) })
     const [a, b] = await Promise.all([startGateway(runtime, env('A')), startGateway(runtime, env('B'))])
     gws.push(a!, b!)
     const token = await tokenFor('alice')
@@ -52,7 +52,7 @@ export async function measureCluster(runtime: RuntimeName, warmupS: number, seco
     const origin = `http://127.0.0.1:${originPort}`
     const startAgent = (servers: string, n: number, name: string) => {
       const [cmd, args] = runtimeCommand('bun', 'src/cli.ts', ['connect', '--server', servers, '--token', token, '--to', origin, '--connections', String(n)])
-      return spawnLogged(name, cmd, args, join(workDir, `${name}-${tag}.log`))
+      return spawnLogged(name, cmd, args, join(workDir, `${name}-${tag}.log`), { ...SHIPPED_BUN_ENV })
     }
     const wrk = (url: string, c: number, s: number, name: string) => runWrk(url, headers, c, s, join(workDir, `wrk-cluster-${name}-${tag}.log`))
     // CPU of both gateways and of the agent over `load`, per 10k of the requests wrk completed.

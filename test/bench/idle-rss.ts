@@ -5,7 +5,7 @@
 import { join } from 'node:path'
 import { runtimeCommand, startGateway, TEST_ADMIN_TOKEN, type RuntimeName } from '../support/processes.ts'
 import { rssKiB, sleep, spawnLogged, stopOwned, until } from './procs.ts'
-import { NO_RATE_LIMITS, GATEWAY_START } from './gateway-env.ts'
+import { NO_RATE_LIMITS, GATEWAY_START, SHIPPED_BUN_ENV } from './gateway-env.ts'
 
 export interface IdleRssResult {
   readonly connections: number
@@ -22,7 +22,7 @@ export interface IdleRssResult {
 }
 
 export async function measureIdleRss(runtime: RuntimeName, wanted: number, settleMs: number, workDir: string, tag: string): Promise<IdleRssResult> {
-  const gw = await startGateway(runtime, { ...NO_RATE_LIMITS, BURROW_DATA_DIR: join(workDir, `data-idle-${runtime}-${tag}`) }, GATEWAY_START)
+  const gw = await startGateway(runtime, { ...NO_RATE_LIMITS, ...SHIPPED_BUN_ENV, BURROW_DATA_DIR: join(workDir, `data-idle-${runtime}-${tag}`) }, GATEWAY_START)
   const log = join(workDir, `idle-agents-${runtime}-${tag}.log`)
   try {
     // Let the freshly started runtime settle before the baseline.

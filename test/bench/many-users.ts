@@ -10,7 +10,7 @@ import { runtimeCommand, startGateway, TEST_ADMIN_TOKEN, type RuntimeName } from
 import { tokenFor } from '../support/tokens.ts'
 import { runWrk, WRK_SCRIPT, type WrkResult } from './load.ts'
 import { cpuSeconds, spawnLogged, stopOwned, tree, until } from './procs.ts'
-import { NO_RATE_LIMITS, GATEWAY_START } from './gateway-env.ts'
+import { NO_RATE_LIMITS, GATEWAY_START, SHIPPED_BUN_ENV } from './gateway-env.ts'
 
 export interface ManyUsersResult {
   readonly users: number
@@ -46,7 +46,7 @@ export async function measureManyUsers(
   workDir: string,
   tag: string,
 ): Promise<ManyUsersResult> {
-  const gw = await startGateway(runtime, { ...NO_RATE_LIMITS, BURROW_DATA_DIR: join(workDir, `data-users-${runtime}-${tag}`) }, GATEWAY_START)
+  const gw = await startGateway(runtime, { ...NO_RATE_LIMITS, ...SHIPPED_BUN_ENV, BURROW_DATA_DIR: join(workDir, `data-users-${runtime}-${tag}`) }, GATEWAY_START)
   try {
     const [cmd, args] = runtimeCommand('bun', 'test/bench/sim-agents.ts', [gw.url, String(users), 'user', '600', String(originPort)])
     const sim = spawnLogged(`sim-agents-${runtime}`, cmd, args, join(workDir, `users-agents-${runtime}-${tag}.log`))

@@ -83,7 +83,7 @@ function ratio(a: Aggregate | undefined, b: Aggregate | undefined): string {
   return `${r >= 10 ? r.toFixed(0) : r >= 1 ? r.toFixed(2) : r.toFixed(2)}×`
 }
 
-const ORDER: TargetId[] = ['direct', 'ssh-n', 'ssh-nodelay', 'burrow-bun', 'burrow-bun-lean', 'burrow-deno', 'burrow-node']
+const ORDER: TargetId[] = ['direct', 'ssh-n', 'ssh-nodelay', 'burrow-bun', 'burrow-bun-lean', 'burrow-bun-purging', 'burrow-deno', 'burrow-node']
 
 /** The figures as one Markdown table (it reads as plain text too). */
 export function renderTable(results: BenchResults): string {

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util'
 import { ensureBuilt } from '../support/build.ts'
 import { startAgent, startGateway, startProcess, stopAll, runtimeCommand, type RuntimeName } from '../support/processes.ts'
 import { tokenFor } from '../support/tokens.ts'
-import { NO_RATE_LIMITS, GATEWAY_START } from './gateway-env.ts'
+import { NO_RATE_LIMITS, GATEWAY_START, SHIPPED_BUN_ENV } from './gateway-env.ts'
 import { runWrk } from './load.ts'
 import { rssKiB } from './procs.ts'
 
@@ -37,9 +37,9 @@ try {
   const port = Number((await origin.waitFor(/listening (\d+)/))[1])
   // Capacity, not policy: one wrk address is far past the default per-IP rate limit.
   if (runtime === 'node') await ensureBuilt()
-  const gw = await startGateway(runtime, { ...NO_RATE_LIMITS, QUEUE_MAX_WAITING: '1000' }, GATEWAY_START)
+  const gw = await startGateway(runtime, { ...NO_RATE_LIMITS, ...SHIPPED_BUN_ENV, QUEUE_MAX_WAITING: '1000' }, GATEWAY_START)
   const alice = await tokenFor('alice', 24 * 3600)
-  const agent = await startAgent(gw.url, alice, `http://127.0.0.1:${port}`, { connections: 3 })
+  const agent = await startAgent(gw.url, alice, `http://127.0.0.1:${port}`, { connections: 3, env: { ...SHIPPED_BUN_ENV } })
   const pids = { gateway: gw.proc.child.pid!, agent: agent.proc.child.pid! }
   const mib = (pid: number) => rssKiB(pid) / 1024
   const rows: { minute: number; rps: number; p99: number; errors: number; gw: number; agent: number }[] = []

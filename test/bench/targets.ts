@@ -8,10 +8,15 @@ import { runtimeCommand, startGateway, type RuntimeName } from '../support/proce
 import { tokenFor } from '../support/tokens.ts'
 import { startSshForward, type PrivateSshd, type SshFlavour } from './private-sshd.ts'
 import { descendants, spawnLogged, stopOwned, tree, until, type OwnedProc } from './procs.ts'
-import { NO_RATE_LIMITS, GATEWAY_START } from './gateway-env.ts'
+import { BUN_DEFAULT_ALLOCATOR_ENV, NO_RATE_LIMITS, GATEWAY_START, SHIPPED_BUN_ENV } from './gateway-env.ts'
 
-/** `burrow-bun-lean`: Burrow on Bun with REQUEST_METRICS=0 (no latency histograms, inspector or timeline), the "before" of the per-request bookkeeping in the same run. */
-export type TargetId = 'direct' | 'ssh-n' | 'ssh-nodelay' | 'burrow-bun' | 'burrow-bun-lean' | 'burrow-deno' | 'burrow-node'
+/**
+ * `burrow-bun-lean`: Burrow on Bun with REQUEST_METRICS=0 (no latency histograms, inspector or
+ * timeline), the "before" of the per-request bookkeeping in the same run. `burrow-bun-purging`:
+ * Burrow on Bun with Bun's own allocator default (gateway and agent), the "before" of
+ * SHIPPED_BUN_ENV. Every other Burrow target runs its gateway and its Bun agent as shipped.
+ */
+export type TargetId = 'direct' | 'ssh-n' | 'ssh-nodelay' | 'burrow-bun' | 'burrow-bun-lean' | 'burrow-bun-purging' | 'burrow-deno' | 'burrow-node'
 
 export const TARGET_LABELS: Record<TargetId, string> = {
   direct: 'direct',
@@ -19,6 +24,7 @@ export const TARGET_LABELS: Record<TargetId, string> = {
   'ssh-nodelay': 'OpenSSH NODELAY',
   'burrow-bun': 'Burrow Bun',
   'burrow-bun-lean': 'Burrow Bun REQUEST_METRICS=0',
+  'burrow-bun-purging': 'Burrow Bun MIMALLOC_PURGE_DELAY=100',
   'burrow-deno': 'Burrow Deno',
   'burrow-node': 'Burrow Node',
 }
@@ -98,8 +104,9 @@ export async function startTarget(id: TargetId, ctx: TargetContext): Promise<Run
     }
   }
   const lean = id === 'burrow-bun-lean'
-  const runtime = (lean ? 'bun' : id.slice('burrow-'.length)) as RuntimeName
-  const gw = await startGateway(runtime, { ...NO_RATE_LIMITS, ...(lean ? { REQUEST_METRICS: '0' } : {}), BURROW_DATA_DIR: join(ctx.workDir, `data-${id}-${ctx.tag}`) }, GATEWAY_START)
+  const allocator = id === 'burrow-bun-purging' ? BUN_DEFAULT_ALLOCATOR_ENV : SHIPPED_BUN_ENV
+  const runtime = (lean || id === 'burrow-bun-purging' ? 'bun' : id.slice('burrow-'.length)) as RuntimeName
+  const gw = await startGateway(runtime, { ...NO_RATE_LIMITS, ...allocator, ...(lean ? { REQUEST_METRICS: '0' } : {}), BURROW_DATA_DIR: join(ctx.workDir, `data-${id}-${ctx.tag}`) }, GATEWAY_START)
   // A day: an agent warns an hour before its token expires, which the bench would list as a problem.
   const token = await tokenFor('alice', 24 * 3600)
   const headers = { authorization: `Bearer ${token}` }
@@ -108,7 +115,7 @@ export async function startTarget(id: TargetId, ctx: TargetContext): Promise<Run
   const t0 = performance.now()
   let agent: OwnedProc | undefined
   try {
-    agent = spawnLogged(`agent-${id}`, cmd, args, join(ctx.workDir, `agent-${id}-${ctx.tag}.log`))
+    agent = spawnLogged(`agent-${id}`, cmd, args, join(ctx.workDir, `agent-${id}-${ctx.tag}.log`), { ...allocator })
     const a = agent
     const ok = await until(async () => {
       if (a.child.exitCode !== null) throw new Error('agent exited')
