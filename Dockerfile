@@ -21,14 +21,15 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-# MIMALLOC_PURGE_DELAY=-1: Bun's allocator keeps the memory it frees instead of giving it back to
-# the OS and faulting it in again; less CPU per request, RSS held at its high-water mark
-# (docs/DEPLOY.md, "Bun's allocator"; `-e MIMALLOC_PURGE_DELAY=100` restores Bun's default).
+# MIMALLOC_*: Bun's allocator keeps the memory it frees for 10 s before giving it back to the OS,
+# instead of giving it back at once and faulting it in again on the next requests: less CPU per
+# request, more memory held while the load lasts (docs/DEPLOY.md, "Bun's allocator").
 ENV NODE_ENV=production \
     BURROW_DATA_DIR=/data \
     HOST=0.0.0.0 \
     PORT=8080 \
-    MIMALLOC_PURGE_DELAY=-1
+    MIMALLOC_PURGE_DELAY=10000 \
+    MIMALLOC_PURGE_HOLES=0
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY src ./src

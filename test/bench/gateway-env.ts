@@ -18,14 +18,14 @@ export const NO_RATE_LIMITS: Record<string, string> = {
 export const GATEWAY_START = { built: true } as const
 
 /**
- * Bun's allocator as Burrow ships it: the Dockerfile's ENV and `npm start` set
- * MIMALLOC_PURGE_DELAY=-1 (mimalloc keeps freed pages instead of giving them back to the OS and
- * faulting them in again; docs/DEPLOY.md, "Bun's allocator"), so the bench's Burrow gateways and
- * agents run with it. test/deploy/allocator.test.ts keeps the three equal. Deno and Node ignore it.
- * The `burrow-bun-purging` target runs without it: Bun's default (purge_delay 100 ms), the
- * "before" in the same run.
+ * Bun's allocator as Burrow ships it: the Dockerfile's ENV and `npm start` set these (mimalloc
+ * keeps freed memory 10 s, ms, before giving it back to the OS, and does not give back the free
+ * parts of pages still in use, instead of purging within 100 ms and faulting the pages in again on
+ * the next requests; docs/DEPLOY.md, "Bun's allocator"), so the bench's Burrow gateways and agents
+ * run with them. test/deploy/allocator.test.ts keeps the three equal. Deno and Node ignore them.
+ * The `burrow-bun-purging` target runs with Bun's own values instead, the "before" in the same run.
  */
-export const SHIPPED_BUN_ENV: Readonly<Record<string, string>> = { MIMALLOC_PURGE_DELAY: '-1' }
+export const SHIPPED_BUN_ENV: Readonly<Record<string, string>> = { MIMALLOC_PURGE_DELAY: '10000', MIMALLOC_PURGE_HOLES: '0' }
 
-/** Bun's own default, as `MIMALLOC_VERBOSE=1 bun -e 1` prints it (option 'purge_delay': 100). */
-export const BUN_DEFAULT_ALLOCATOR_ENV: Readonly<Record<string, string>> = { MIMALLOC_PURGE_DELAY: '100' }
+/** Bun's own values, as `MIMALLOC_VERBOSE=1 bun -e 1` prints them (option 'purge_delay': 100, 'purge_holes': 1). */
+export const BUN_DEFAULT_ALLOCATOR_ENV: Readonly<Record<string, string>> = { MIMALLOC_PURGE_DELAY: '100', MIMALLOC_PURGE_HOLES: '1' }

@@ -156,8 +156,8 @@ async function measureTarget(t: RunningTarget, pass: number, uploadFile: string)
 
 async function main(): Promise<void> {
   // Bun three times: as shipped; without the per-request bookkeeping (latency histograms,
-  // inspector, timeline: REQUEST_METRICS=0); and with Bun's own allocator default instead of the
-  // shipped MIMALLOC_PURGE_DELAY=-1 (gateway-env.ts), so what each costs shows within one run.
+  // inspector, timeline: REQUEST_METRICS=0); and with Bun's own allocator settings instead of the
+  // shipped ones (gateway-env.ts), so what each costs or saves shows within one run.
   const burrowTargets = opts.runtimes.flatMap((r): TargetId[] => (r === 'bun' ? ['burrow-bun', 'burrow-bun-lean', 'burrow-bun-purging'] : [`burrow-${r}` as TargetId]))
   const targets: TargetId[] = [...opts.baselines, ...burrowTargets]
   const wantSsh = opts.baselines.some((b) => b.startsWith('ssh'))

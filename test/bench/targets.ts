@@ -13,7 +13,7 @@ import { BUN_DEFAULT_ALLOCATOR_ENV, NO_RATE_LIMITS, GATEWAY_START, SHIPPED_BUN_E
 /**
  * `burrow-bun-lean`: Burrow on Bun with REQUEST_METRICS=0 (no latency histograms, inspector or
  * timeline), the "before" of the per-request bookkeeping in the same run. `burrow-bun-purging`:
- * Burrow on Bun with Bun's own allocator default (gateway and agent), the "before" of
+ * Burrow on Bun with Bun's own allocator settings (gateway and agent), the "before" of
  * SHIPPED_BUN_ENV. Every other Burrow target runs its gateway and its Bun agent as shipped.
  */
 export type TargetId = 'direct' | 'ssh-n' | 'ssh-nodelay' | 'burrow-bun' | 'burrow-bun-lean' | 'burrow-bun-purging' | 'burrow-deno' | 'burrow-node'
@@ -24,7 +24,7 @@ export const TARGET_LABELS: Record<TargetId, string> = {
   'ssh-nodelay': 'OpenSSH NODELAY',
   'burrow-bun': 'Burrow Bun',
   'burrow-bun-lean': 'Burrow Bun REQUEST_METRICS=0',
-  'burrow-bun-purging': 'Burrow Bun MIMALLOC_PURGE_DELAY=100',
+  'burrow-bun-purging': 'Burrow Bun, mimalloc defaults',
   'burrow-deno': 'Burrow Deno',
   'burrow-node': 'Burrow Node',
 }

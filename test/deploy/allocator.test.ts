@@ -1,9 +1,10 @@
 /**
- * Bun's allocator setting (docs/DEPLOY.md, "Bun's allocator"): MIMALLOC_PURGE_DELAY=-1 is the
- * same wherever Burrow starts Bun itself (the Dockerfile's ENV, `npm start`) and in the bench
- * that measures it (test/bench/gateway-env.ts), an operator's own value wins over `npm start`'s,
- * and the Bun the tests run on really reads the variable: were a Bun upgrade to drop mimalloc or
- * rename its options, the setting would do nothing and this file says so.
+ * Bun's allocator settings (docs/DEPLOY.md, "Bun's allocator"): MIMALLOC_PURGE_DELAY and
+ * MIMALLOC_PURGE_HOLES are the same wherever Burrow starts Bun itself (the Dockerfile's ENV,
+ * `npm start`) and in the bench that measures them (test/bench/gateway-env.ts), an operator's own
+ * values win over `npm start`'s, and the Bun the tests run on really reads them: were a Bun
+ * upgrade to drop mimalloc or rename these options, the setting would do nothing and this file
+ * says so.
  */
 import { describe, expect, test } from 'bun:test'
 import { DockerfileParser } from 'dockerfile-ast'
@@ -13,8 +14,9 @@ import { BUN_DEFAULT_ALLOCATOR_ENV, SHIPPED_BUN_ENV } from '../bench/gateway-env
 import { runCommand, userEnv } from '../support/commands.ts'
 import { ROOT } from '../support/processes.ts'
 
-const shipped = SHIPPED_BUN_ENV.MIMALLOC_PURGE_DELAY!
-const bunDefault = BUN_DEFAULT_ALLOCATOR_ENV.MIMALLOC_PURGE_DELAY!
+const NAMES = ['MIMALLOC_PURGE_DELAY', 'MIMALLOC_PURGE_HOLES'] as const
+/** mimalloc's option name for each variable, as MIMALLOC_VERBOSE=1 lists it. */
+const option = (name: string) => name.slice('MIMALLOC_'.length).toLowerCase()
 
 /** The final stage's ENV value of `name` in the Dockerfile. */
 function dockerEnv(name: string): string | undefined {
@@ -30,36 +32,37 @@ function dockerEnv(name: string): string | undefined {
   return value
 }
 
-/** The `start` script with the gateway command replaced by a Bun one-liner that prints the variable, run by sh as npm runs it. */
-async function startScriptSees(env: Record<string, string>): Promise<string> {
+/** The `start` script with the gateway command replaced by a Bun one-liner that prints the variables, run by sh as npm runs it. */
+async function startScriptSees(env: Record<string, string>): Promise<Record<string, string>> {
   const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start!
   expect(start).toEndWith('bun src/cli.ts serve')
-  const probe = start.replace(/bun src\/cli\.ts serve$/, `"${process.execPath}" -e "console.log(process.env.MIMALLOC_PURGE_DELAY)"`)
+  const print = `console.log(JSON.stringify(Object.fromEntries(${JSON.stringify(NAMES)}.map((n) => [n, process.env[n]]))))`
+  const probe = start.replace(/bun src\/cli\.ts serve$/, `"${process.execPath}" -e '${print}'`)
   const r = await runCommand('/bin/sh', ['-c', probe], { cwd: ROOT, env: userEnv(env), timeoutMs: 20_000 })
   expect(r.code, r.stderr).toBe(0)
-  return r.stdout.trim()
+  return JSON.parse(r.stdout) as Record<string, string>
 }
 
-/** What mimalloc inside this Bun reports for purge_delay (MIMALLOC_VERBOSE=1 lists its options on stderr). */
-async function purgeDelaySeenByBun(env: Record<string, string>): Promise<string | undefined> {
+/** What mimalloc inside this Bun reports for each variable's option (MIMALLOC_VERBOSE=1 lists its options on stderr). */
+async function optionsSeenByBun(env: Record<string, string>): Promise<Record<string, string | undefined>> {
   const r = await runCommand(process.execPath, ['-e', '1'], { cwd: ROOT, env: userEnv({ MIMALLOC_VERBOSE: '1', ...env }), timeoutMs: 20_000 })
   expect(r.code, r.stderr).toBe(0)
-  return /option 'purge_delay': (-?\d+)/.exec(r.stderr)?.[1]
+  return Object.fromEntries(NAMES.map((n) => [n, new RegExp(`option '${option(n)}': (-?\\d+)`).exec(r.stderr)?.[1]]))
 }
 
 describe("Bun's allocator setting", () => {
-  test('the Dockerfile sets the value the bench measures', () => {
-    expect(shipped).toBe('-1')
-    expect(dockerEnv('MIMALLOC_PURGE_DELAY')).toBe(shipped)
+  test('the Dockerfile sets the values the bench measures', () => {
+    expect(Object.keys(SHIPPED_BUN_ENV).sort()).toEqual([...NAMES])
+    for (const n of NAMES) expect(dockerEnv(n), n).toBe(SHIPPED_BUN_ENV[n])
   })
 
-  test('`npm start` sets it, and keeps a value the operator set', async () => {
-    expect(await startScriptSees({})).toBe(shipped)
-    expect(await startScriptSees({ MIMALLOC_PURGE_DELAY: bunDefault })).toBe(bunDefault)
+  test('`npm start` sets them, and keeps values the operator set', async () => {
+    expect(await startScriptSees({})).toEqual({ ...SHIPPED_BUN_ENV })
+    expect(await startScriptSees({ ...BUN_DEFAULT_ALLOCATOR_ENV })).toEqual({ ...BUN_DEFAULT_ALLOCATOR_ENV })
   })
 
-  test("this Bun's mimalloc reads it, and the bench's 'purging' row is Bun's own default", async () => {
-    expect(await purgeDelaySeenByBun({ MIMALLOC_PURGE_DELAY: shipped })).toBe('-1')
-    expect(await purgeDelaySeenByBun({})).toBe(bunDefault)
+  test("this Bun's mimalloc reads them, and the bench's 'mimalloc defaults' row is Bun's own settings", async () => {
+    expect(await optionsSeenByBun({ ...SHIPPED_BUN_ENV })).toEqual({ MIMALLOC_PURGE_DELAY: '10000', MIMALLOC_PURGE_HOLES: '0' })
+    expect(await optionsSeenByBun({})).toEqual({ ...BUN_DEFAULT_ALLOCATOR_ENV })
   })
 })
