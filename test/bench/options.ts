@@ -30,6 +30,12 @@ export interface BenchOptions {
   readonly users: number
   /** ms to let the gateway's heap settle before each idle-RSS reading. */
   readonly idleSettleMs: number
+  /**
+   * ms after a target's workloads before the second RSS reading: longer than the 10 s for which
+   * Burrow's Bun allocator setting keeps freed memory (MIMALLOC_PURGE_DELAY=10000, gateway-env.ts),
+   * so the reading shows what stays once a load has ended.
+   */
+  readonly rssSettleMs: number
   /** The `burst` workload: concurrent slow requests against an auto agent that starts with 1 connection. */
   readonly burstRequests: number
   /** How long the origin takes to answer each burst request, ms. */
@@ -124,6 +130,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     idleConnections: Math.round(positiveNumber(values.idle, '--idle', quick ? 100 : 1000)),
     users: Math.round(positiveNumber(values.users, '--users', quick ? 20 : 100)),
     idleSettleMs: quick ? 500 : 3000,
+    rssSettleMs: quick ? 2000 : 12_000,
     burstRequests: 30,
     burstSlowMs: quick ? 1000 : 3000,
     agentConnections,

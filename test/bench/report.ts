@@ -24,6 +24,7 @@ export const METRICS = [
   { key: 'startup.ms', label: 'client start → first 200: ms', better: 'lower', digits: 0 },
   { key: 'rss.start', label: 'tunnel RSS after start: MiB', better: 'lower', digits: 1 },
   { key: 'rss.end', label: 'tunnel RSS after workloads: MiB', better: 'lower', digits: 1 },
+  { key: 'rss.settled', label: 'tunnel RSS after workloads + idle pause: MiB', better: 'lower', digits: 1 },
   { key: 'idle.kibPerConn', label: 'gateway RSS per idle agent conn: KiB', better: 'lower', digits: 1 },
   { key: 'burst.503', label: 'burst of 30 slow requests, auto agent: 503s', better: 'lower', digits: 0 },
   { key: 'burst.conns', label: 'burst of 30 slow requests: connections grown to (from 1)', better: 'higher', digits: 0 },

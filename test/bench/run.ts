@@ -18,7 +18,7 @@ import { runDownload, runSse, runUpload, runWrk } from './load.ts'
 import { describeMachine, loadAverage } from './machine.ts'
 import { parseBenchArgs, USAGE, type BenchOptions } from './options.ts'
 import { startPrivateSshd, type PrivateSshd } from './private-sshd.ts'
-import { cpuDelta, cpuSeconds, killOwned, rssSumKiB, spawnLogged, until } from './procs.ts'
+import { cpuDelta, cpuSeconds, killOwned, rssSumKiB, sleep, spawnLogged, until } from './procs.ts'
 import { checkTargets, renderChecks, renderTable, type BenchResults, type Figures } from './report.ts'
 import { startTarget, TARGET_LABELS, type RunningTarget, type TargetId } from './targets.ts'
 import { ensureTools } from './tools.ts'
@@ -146,7 +146,12 @@ async function measureTarget(t: RunningTarget, pass: number, uploadFile: string)
     const r = await step(`${label} SSE`, () => runSse(t.base, t.headers, opts.sseEvents, opts.sseEveryMs))
     if (r !== undefined) Object.assign(figs, { 'sse.median': r.medianMs, 'sse.max': r.maxMs })
   }
-  if (t.id !== 'direct') figs['rss.end'] = rssSumKiB(t.pids()) / 1024
+  if (t.id !== 'direct') {
+    figs['rss.end'] = rssSumKiB(t.pids()) / 1024
+    progress(`${label}: resident memory again in ${opts.rssSettleMs / 1000} s`)
+    await sleep(opts.rssSettleMs)
+    figs['rss.settled'] = rssSumKiB(t.pids()) / 1024
+  }
   const complaints = t.complaints()
   if (complaints.length > 0) {
     problems.push(`${label}: the tunnel printed ${complaints.length} warning/error line(s), first ones:\n    ${complaints.slice(0, 8).join('\n    ')}`)
@@ -298,7 +303,7 @@ function renderText(results: BenchResults): string {
   return [
     `Burrow bench, ${results.date}, ${results.elapsedS} s`,
     ...Object.entries(results.machine).map(([k, v]) => `  ${k}: ${v}`),
-    `  settings: ${o.passes} passes; small GETs ${o.seconds} s each after ${o.warmupSeconds} s warm-up; download ${o.downloadBytes / 1048576} MiB; upload ${o.uploadBytes / 1048576} MiB; SSE ${o.sseEvents} × ${o.sseEveryMs} ms; ${o.idleConnections} idle connections; ${o.users} users; Burrow agent --connections ${o.agentConnections}`,
+    `  settings: ${o.passes} passes; small GETs ${o.seconds} s each after ${o.warmupSeconds} s warm-up; download ${o.downloadBytes / 1048576} MiB; upload ${o.uploadBytes / 1048576} MiB; SSE ${o.sseEvents} × ${o.sseEveryMs} ms; ${o.idleConnections} idle connections; ${o.users} users; Burrow agent --connections ${o.agentConnections}${o.rssSettleMs === undefined ? '' : `; RSS again ${o.rssSettleMs / 1000} s after the workloads`}`,
     '',
     renderTable(results),
     '',
