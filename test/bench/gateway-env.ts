@@ -22,7 +22,7 @@ export const GATEWAY_START = { built: true } as const
  * keeps freed memory 10 s, ms, before giving it back to the OS, and does not give back the free
  * parts of pages still in use, instead of purging within 100 ms and faulting the pages in again on
  * the next requests; docs/DEPLOY.md, "Bun's allocator"), so the bench's Burrow gateways and agents
- * run with them. test/deploy/allocator.test.ts keeps the three equal. Deno and Node ignore them.
+ * run with them. test/deploy (allocator and dockerfile tests) keeps the three equal. Deno and Node ignore them.
  * The `burrow-bun-purging` target runs with Bun's own values instead, the "before" in the same run.
  */
 export const SHIPPED_BUN_ENV: Readonly<Record<string, string>> = { MIMALLOC_PURGE_DELAY: '10000', MIMALLOC_PURGE_HOLES: '0' }

@@ -105,7 +105,7 @@ export async function startTarget(id: TargetId, ctx: TargetContext): Promise<Run
   }
   const lean = id === 'burrow-bun-lean'
   const allocator = id === 'burrow-bun-purging' ? BUN_DEFAULT_ALLOCATOR_ENV : SHIPPED_BUN_ENV
-  const runtime = (lean || id === 'burrow-bun-purging' ? 'bun' : id.slice('burrow-'.length)) as RuntimeName
+  const runtime = (id.startsWith('burrow-bun') ? 'bun' : id.slice('burrow-'.length)) as RuntimeName
   const gw = await startGateway(runtime, { ...NO_RATE_LIMITS, ...allocator, ...(lean ? { REQUEST_METRICS: '0' } : {}), BURROW_DATA_DIR: join(ctx.workDir, `data-${id}-${ctx.tag}`) }, GATEWAY_START)
   // A day: an agent warns an hour before its token expires, which the bench would list as a problem.
   const token = await tokenFor('alice', 24 * 3600)

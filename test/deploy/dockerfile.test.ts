@@ -9,6 +9,7 @@ import { Copy, DockerfileParser, type Instruction } from 'dockerfile-ast'
 import { validate } from 'dockerfile-utils'
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { SHIPPED_BUN_ENV } from '../bench/gateway-env.ts'
 import { freePort, killGroup, runCommand, startCommand, userEnv } from '../support/commands.ts'
 import { ROOT, tempDir } from '../support/processes.ts'
 
@@ -96,6 +97,10 @@ describe('Dockerfile', () => {
     expect(argv.filter((a) => /^(npm|npx|sh|\/bin\/sh|bash)$/.test(a) || a === 'run')).toEqual([])
     // tini comes from the stage's Debian packages.
     expect(final.some((i) => i.getKeyword() === 'RUN' && /apt-get install[^&]*\btini\b/.test(i.getArgumentsContent() ?? ''))).toBe(true)
+  })
+
+  test("sets Bun's allocator variables to the values the bench measures (docs/DEPLOY.md)", () => {
+    for (const [name, value] of Object.entries(SHIPPED_BUN_ENV)) expect(envOf(name), name).toBe(value)
   })
 
   test('COPY sources exist in the build context and .dockerignore lets them through', () => {
